@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/bench"
+)
+
+func (a *app) benchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure llmos: each benchmark prints ratios against a baseline measured in the same run",
+	}
+	var opts bench.SchedOptions
+	sched := &cobra.Command{
+		Use:   "sched",
+		Short: "Scheduler on a simulated provider: utilization, fairness, priority, goodput, kernel overhead",
+		Long: "Runs processes of mixed priority against a simulated OpenAI-compatible endpoint on 127.0.0.1 that\n" +
+			"limits concurrency and tokens per minute (answering 429 with Retry-After beyond them), once through\n" +
+			"the scheduler and once with every process calling at once and retrying (the baseline).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Processes < 0 || opts.Steps < 0 {
+				return llmos.Errorf(llmos.CodeInvalid, "--processes and --steps must be positive")
+			}
+			bar := newBar(a.env.Stderr, "bench sched")
+			opts.Progress = bar.update
+			res, err := bench.Sched(cmd.Context(), opts)
+			bar.done()
+			if err != nil {
+				return err
+			}
+			k, err := bench.KernelOverhead(cmd.Context(), 500)
+			if err != nil {
+				return err
+			}
+			res.KernelOverheadMsPerStep = k.OverheadMSPerStep
+			if a.json {
+				return a.printJSON(map[string]any{"sched": res, "kernel": k,
+					"utilization": res.Utilization, "jain_fairness": res.JainFairness, "priority_wait_ratio": res.PriorityWaitRatio,
+					"goodput_vs_unscheduled": res.GoodputVsUnscheduled, "kernel_overhead_ms_per_step": res.KernelOverheadMsPerStep})
+			}
+			w := a.env.Stdout
+			fmt.Fprintf(w, "utilization              %.3f   (target ≥ 0.95)\n", res.Utilization)
+			fmt.Fprintf(w, "jain_fairness            %.3f   (target ≥ 0.95)\n", res.JainFairness)
+			fmt.Fprintf(w, "priority_wait_ratio      %.3f   (target ≤ 0.2)\n", res.PriorityWaitRatio)
+			fmt.Fprintf(w, "goodput_vs_unscheduled   %.2fx   (target ≥ 2)\n", res.GoodputVsUnscheduled)
+			fmt.Fprintf(w, "kernel_overhead_ms/step  %.3f   (target < 1; %.3f ms/step through the kernel vs %.3f direct)\n",
+				k.OverheadMSPerStep, k.KernelMSPerStep, k.DirectMSPerStep)
+			return nil
+		},
+	}
+	sched.Flags().IntVar(&opts.Processes, "processes", 1000, "number of processes")
+	sched.Flags().IntVar(&opts.Steps, "steps", 3, "model calls per process")
+	cmd.AddCommand(sched)
+	return cmd
+}
+
+// bar is a progress bar on a terminal and a plain line every tenth when piped.
+type bar struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	label string
+	last  int
+	on    bool
+}
+
+func newBar(w io.Writer, label string) *bar { return &bar{w: w, tty: isTerminal(w), label: label, last: -1} }
+
+func (b *bar) update(done, total int) {
+	if total <= 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pct := done * 100 / total
+	if b.tty {
+		n := pct * 30 / 100
+		fmt.Fprintf(b.w, "\r\033[K%s [%s%s] %3d%% %d/%d", b.label, strings.Repeat("█", n), strings.Repeat("·", 30-n), pct, done, total)
+		b.on = true
+		return
+	}
+	if pct/10 != b.last/10 || done == total {
+		if pct != b.last {
+			fmt.Fprintf(b.w, "%s: %d/%d (%d%%)\n", b.label, done, total, pct)
+		}
+		b.last = pct
+	}
+}
+
+func (b *bar) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.on {
+		fmt.Fprint(b.w, "\r\033[K")
+		b.on = false
+	}
+}

@@ -1,0 +1,191 @@
+// Package cli is the llmos command: its command tree (cobra), how each command
+// prints (human text, or --json), progress on a terminal, and the wiring of a
+// kernel from the configuration. cmd/llmos only calls Main.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/config"
+	"github.com/llmos/llmos/kernel"
+	"github.com/llmos/llmos/provider"
+	"github.com/llmos/llmos/sched"
+	"github.com/llmos/llmos/store/sqlite"
+	"github.com/llmos/llmos/tool/calc"
+)
+
+// Env is the world the command runs in; tests give it buffers and a map.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// OS returns the environment of the running program.
+func OS() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// Main runs the llmos command with args and returns its exit code. Errors are
+// printed on stderr as one plain line ("llmos: ..."), never as a stack trace.
+func Main(ctx context.Context, args []string, env Env) int {
+	a := &app{env: env}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var e *llmos.Error
+	if !errors.As(err, &e) {
+		// cobra's own errors: an unknown command or flag, a wrong number of arguments.
+		err = llmos.Errorf(llmos.CodeInvalid, "%s (see llmos --help)", err)
+	} else if e.Code == llmos.CodeInternal {
+		slog.Error("internal error", "err", err)
+	}
+	fmt.Fprintf(env.Stderr, "llmos: %s\n", llmos.ErrorMessage(err))
+	return llmos.ExitCode(err)
+}
+
+// app holds what the commands share.
+type app struct {
+	env  Env
+	json bool
+	sys  *system
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "llmos",
+		Short: "llmos: an operating system for AI agents",
+		Long: "llmos runs AI agents as processes on a kernel driven by a language model.\n" +
+			"Set LLMOS_MODEL=provider:model (e.g. openai:gpt-4o-mini) and the provider's key to use a model;\n" +
+			"without one, the offline kernel (rules, not a model) runs the tool commands.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
+	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(),
+		a.modelsCmd(), a.versionCmd(), a.benchCmd())
+	return root
+}
+
+// system is a kernel wired from the configuration.
+type system struct {
+	cfg    config.Config
+	store  *sqlite.DB
+	sched  *sched.Scheduler
+	kernel *kernel.Kernel
+	log    *os.File
+}
+
+// open loads and validates the configuration and starts a kernel on it.
+func (a *app) open(ctx context.Context, model string) (*system, error) {
+	cfg, err := config.Load(a.env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if model != "" {
+		cfg.Model = model
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+		return nil, llmos.Errorf(llmos.CodeInvalid, "cannot create the llmos home %s: %v", cfg.Home, err)
+	}
+	s := &system{cfg: cfg}
+	s.log, err = os.OpenFile(filepath.Join(cfg.Home, "llmos.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, llmos.Errorf(llmos.CodeInvalid, "cannot open the log in %s: %v", cfg.Home, err)
+	}
+	logger := newLogger(s.log, cfg.LogLevel)
+	slog.SetDefault(logger)
+	s.store, err = sqlite.Open(ctx, filepath.Join(cfg.Home, "state.db"))
+	if err != nil {
+		s.log.Close()
+		return nil, err
+	}
+	s.sched = sched.New(sched.Config{Default: cfg.Default, Providers: cfg.Limits})
+	calls := kernel.NewSyscalls()
+	if err := calls.Register(calc.Tool()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.kernel, err = kernel.New(kernel.Config{
+		Store:       s.store,
+		Sched:       s.sched,
+		Syscalls:    calls,
+		Open:        func(name string) (kernel.Model, error) { return provider.Open(name, a.env.Getenv) },
+		ToolTimeout: cfg.ToolTimeout.D(),
+		Logger:      logger,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	a.sys = s
+	return s, nil
+}
+
+func (s *system) Close() {
+	if s.store != nil {
+		s.store.Close()
+	}
+	if s.log != nil {
+		s.log.Close()
+	}
+}
+
+// budget is the default budget from the configuration with the flags over it.
+func (s *system) budget(maxSteps int) kernel.Budget {
+	b := kernel.Budget{MaxSteps: s.cfg.MaxSteps, MaxTokens: s.cfg.MaxTokens, MaxTime: s.cfg.MaxTime.D()}
+	if maxSteps > 0 {
+		b.MaxSteps = maxSteps
+	}
+	return b
+}
+
+// newLogger writes JSON logs with anything that looks like a secret redacted.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: redact}))
+}
+
+func redact(_ []string, a slog.Attr) slog.Attr {
+	k := strings.ToLower(a.Key)
+	for _, s := range []string{"key", "token", "secret", "password", "authorization"} {
+		if strings.Contains(k, s) && a.Value.Kind() == slog.KindString && a.Value.String() != "" {
+			return slog.String(a.Key, "[redacted]")
+		}
+	}
+	return a
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
