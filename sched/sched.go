@@ -218,6 +218,7 @@ func (s *Scheduler) Do(ctx context.Context, c Call, fn func(ctx context.Context)
 	w := l.newWaiter(c)
 	if err := ctx.Err(); err != nil {
 		l.mu.Lock()
+		l.stats.calls++
 		l.stats.canceled++
 		l.mu.Unlock()
 		return l.canceled(err, "before it was queued")
