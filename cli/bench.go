@@ -72,7 +72,9 @@ type bar struct {
 	on    bool
 }
 
-func newBar(w io.Writer, label string) *bar { return &bar{w: w, tty: isTerminal(w), label: label, last: -1} }
+func newBar(w io.Writer, label string) *bar {
+	return &bar{w: w, tty: isTerminal(w), label: label, last: -1}
+}
 
 func (b *bar) update(done, total int) {
 	if total <= 0 {

@@ -121,12 +121,12 @@ func TestRunCallsToolAndAnswers(t *testing.T) {
 func TestBadToolCallsBecomeErrorResults(t *testing.T) {
 	panicky := tool("boom", func(context.Context, json.RawMessage) (string, error) { panic("tool bug") })
 	r := newRig(t, scripted.New(
-		scripted.Call("calc", `{"expression": "1+`),     // not JSON
-		scripted.Call("calc", `{"expr":"1+1"}`),         // violates the schema
-		scripted.Call("calc", `{"expression":"1/0"}`),   // the tool's own error
-		scripted.Call("nope", `{}`),                     // no such tool
-		scripted.Call("boom", `{}`),                     // panics
-		scripted.Call("calc", `["expression", "1+1"]`),  // not an object
+		scripted.Call("calc", `{"expression": "1+`),    // not JSON
+		scripted.Call("calc", `{"expr":"1+1"}`),        // violates the schema
+		scripted.Call("calc", `{"expression":"1/0"}`),  // the tool's own error
+		scripted.Call("nope", `{}`),                    // no such tool
+		scripted.Call("boom", `{}`),                    // panics
+		scripted.Call("calc", `["expression", "1+1"]`), // not an object
 		scripted.Say("gave up"),
 	), panicky)
 	p := r.spawn(t, kernel.Spec{})
