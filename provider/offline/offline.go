@@ -95,8 +95,8 @@ var words = []struct{ from, to string }{
 	{"raised to", "^"},
 	{"multiplied by", "*"},
 	{"divided by", "/"},
-	{"square root of", "sqrt "},
 	{"the square root of", "sqrt "},
+	{"square root of", "sqrt "},
 	{"percent of", "% of"},
 	{"squared", "^2"},
 	{"cubed", "^3"},
@@ -113,6 +113,8 @@ var (
 	allowed = regexp.MustCompile(`^(?:[0-9.,+\-*/^%()×÷\s]|\*\*|\b(?:sqrt|ln|log|exp|sin|cos|tan|asin|acos|atan|abs|pi|e|of|mod)\b)+$`)
 	digit   = regexp.MustCompile(`[0-9]|\bpi\b`)
 	spaces  = regexp.MustCompile(`\s+`)
+	// bareCall turns "sqrt 2" into "sqrt(2)", since the calculator wants parentheses.
+	bareCall = regexp.MustCompile(`\b(sqrt|ln|log|exp|sin|cos|tan|asin|acos|atan|abs)\s+([0-9][0-9.,]*|pi|e)\b`)
 )
 
 // Arithmetic reports whether text asks for arithmetic and returns the
@@ -130,6 +132,7 @@ func Arithmetic(text string) (string, bool) {
 		s = strings.ReplaceAll(s, w.from, w.to)
 	}
 	s = strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+	s = bareCall.ReplaceAllString(s, "$1($2)")
 	if s == "" || !digit.MatchString(s) || !allowed.MatchString(s) {
 		return "", false
 	}

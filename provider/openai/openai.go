@@ -125,6 +125,9 @@ func (m *Model) Generate(ctx context.Context, req *llmos.Request, stream func(ll
 		return nil, wire.Malformed(m.name, errors.New("the reply has no choices"))
 	}
 	choice := cc.Choices[0]
+	if !choice.JSON.Message.Valid() {
+		return nil, wire.Malformed(m.name, errors.New("the reply's choice has no message"))
+	}
 	msg := llmos.Message{Role: llmos.RoleAssistant, Content: choice.Message.Content}
 	if msg.Content == "" {
 		msg.Content = choice.Message.Refusal

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/llmos/llmos"
@@ -154,6 +156,8 @@ func TestErrors(t *testing.T) {
 			false, llmos.CodeBadResponse, "malformed"},
 		{"no choices", canned{status: 200, body: `{"id":"x","object":"chat.completion","choices":[]}`},
 			false, llmos.CodeBadResponse, "no choices"},
+		{"no message", canned{status: 200, body: `{"choices":[{"index":0,"message":7,"finish_reason":"stop"}]}`},
+			false, llmos.CodeBadResponse, "no message"},
 		{"error event", canned{status: 200, header: sse, body: "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n"},
 			true, llmos.CodeUnavailable, "overloaded"},
 		{"json instead of sse", canned{status: 200, body: okReply},
@@ -177,6 +181,28 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// One Model serves many goroutines at once.
+func TestConcurrent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, okReply)
+	}))
+	defer srv.Close()
+	m, err := New(Config{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if resp, err := m.Generate(context.Background(), hello(), nil); err != nil || resp.Message.Content != "hi" {
+				t.Errorf("Generate: %+v, %v", resp, err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestInvalidRequests(t *testing.T) {

@@ -7,11 +7,15 @@ import (
 	"math"
 	"math/big"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/llmos/llmos"
 )
+
+// MaxTime bounds the time spent evaluating one expression.
+const MaxTime = 5 * time.Second
 
 // Eval evaluates expr exactly and returns its value as text.
 //
@@ -35,25 +39,40 @@ func evaluate(ctx context.Context, expr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	budget, cancel := context.WithTimeout(ctx, MaxTime)
+	defer cancel()
 	wp := uint32(baseWP)
 	for {
-		e := newEvaluator(ctx, wp)
+		e := newEvaluator(budget, wp)
 		v, err := e.eval(tree)
+		if err != nil && ctx.Err() == nil && budget.Err() != nil {
+			return "", llmos.Errorf(llmos.CodeInvalid, "expression too expensive: not evaluated within %v", MaxTime)
+		}
 		var pe *precisionError
 		if errors.As(err, &pe) {
-			wp = maxWP
-			continue
+			if wp < maxWP {
+				wp = maxWP
+				continue
+			}
+			err = pe.err
 		}
 		if err != nil {
 			return "", err
 		}
 		if !v.isExact() && !e.final {
-			if v.d.IsZero() && v.lerr > -2*baseWP {
-				wp = maxWP
-				continue
-			}
-			if s := v.sig(); s < wantSig {
-				next := float64(wp) + wantSig - s + 10
+			if v.d.IsZero() {
+				// Zero may hide a tiny result: look again at twice the
+				// digits, then at the most if it is still not surely zero.
+				if wp < 2*baseWP {
+					wp = 2 * baseWP
+					continue
+				}
+				if v.lerr > zeroBelow-10 {
+					wp = maxWP
+					continue
+				}
+			} else if s := v.sig(); s < wantSig {
+				next := math.Max(float64(wp)+wantSig-s+10, float64(2*wp))
 				wp = uint32(math.Min(next, maxWP))
 				continue
 			}
@@ -79,12 +98,14 @@ func format(v value) (string, error) {
 	}
 	d := new(apd.Decimal)
 	decContext(uint32(digits)).Round(d, v.d)
-	return formatDec(d, true), nil
+	return formatDec(d, digits), nil
 }
 
 // formatDec renders a decimal: plainly when its size is moderate, in
-// scientific notation (1.5e-20, 2.7e+43) otherwise.
-func formatDec(d *apd.Decimal, rounded bool) string {
+// scientific notation (1.5e-20, 2.7e+43) otherwise. A decimal rounded to
+// sig significant digits (sig 0: exact) is written plainly only if no zero
+// beyond those digits would have to be written before the decimal point.
+func formatDec(d *apd.Decimal, sig int) string {
 	coeff := d.Coeff.String()
 	exp := int64(d.Exponent)
 	trimmed := strings.TrimRight(coeff, "0")
@@ -98,7 +119,7 @@ func formatDec(d *apd.Decimal, rounded bool) string {
 		sign = "-"
 	}
 	a := int64(len(coeff)) - 1 + exp
-	plain := a >= -10 && (!rounded || a < Digits)
+	plain := a >= -10 && (sig == 0 || a < int64(sig))
 	if !plain {
 		s := coeff[:1]
 		if len(coeff) > 1 {
@@ -142,11 +163,11 @@ func formatRat(q *big.Rat) string {
 			d.Coeff.SetMathBigInt(coeff)
 			d.Exponent = -int32(k)
 			d.Negative = q.Sign() < 0
-			return formatDec(d, false)
+			return formatDec(d, 0)
 		}
 	}
 	d, _ := decAt(exact(q), Digits)
-	return formatDec(d, true)
+	return formatDec(d, Digits)
 }
 
 // powerOf5 returns b when n = 5^b.

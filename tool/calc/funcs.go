@@ -117,32 +117,42 @@ func (e *evaluator) exp(x value, pos int) (value, error) {
 		return exactInt(1), nil
 	}
 	xd, ex := e.dec(x)
-	lim := apd.New(int64(math.Ceil(maxAdj*math.Ln10)), 0)
-	if xd.Cmp(lim) > 0 {
-		return value{}, tooLarge(pos)
+	d, err := expDec(xd, e.wp+6, pos)
+	if err != nil {
+		return value{}, err
 	}
-	if new(apd.Decimal).Neg(xd).Cmp(lim) > 0 {
-		return value{}, tooSmall(pos)
+	cond, _ := e.c.Round(d, d)
+	// the relative error of e^x is the absolute error of x.
+	lerr := lgDec(d) + addErr(ex, -float64(e.wp)-5)
+	return e.approx(d, cond|apd.Inexact, lerr, pos)
+}
+
+// expDec returns e^x to about prec digits, or a range error.
+func expDec(x *apd.Decimal, prec uint32, pos int) (*apd.Decimal, error) {
+	lim := apd.New(int64(math.Ceil(maxAdj*math.Ln10)), 0)
+	if x.Cmp(lim) > 0 {
+		return nil, tooLarge(pos)
+	}
+	if new(apd.Decimal).Neg(x).Cmp(lim) > 0 {
+		return nil, tooSmall(pos)
 	}
 	// exp(x) = exp(x - n·ln10)·10^n, so the series sees |r| <= 1.2.
-	c := decContext(e.wp + 12)
-	l10 := e.cached(ln10Dec(), e.wp+12).d
+	c := decContext(prec + 6)
+	l10 := new(apd.Decimal)
+	c.Round(l10, ln10Dec())
 	n := new(apd.Decimal)
-	c.Quo(n, xd, l10)
+	c.Quo(n, x, l10)
 	c.RoundToIntegralValue(n, n)
 	r := new(apd.Decimal)
 	c.Mul(r, n, l10)
-	c.Sub(r, xd, r)
+	c.Sub(r, x, r)
 	d := new(apd.Decimal)
 	if _, err := c.Exp(d, r); err != nil {
-		return value{}, tooLarge(pos)
+		return nil, tooLarge(pos)
 	}
 	ni, _ := n.Int64()
 	d.Exponent += int32(ni)
-	cond, _ := e.c.Round(d, d)
-	// the relative error of e^x is the absolute error of x.
-	lerr := lgDec(d) + addErr(ex, -float64(e.wp)-6)
-	return e.approx(d, cond, lerr, pos)
+	return d, nil
 }
 
 // ln returns the natural logarithm of x.

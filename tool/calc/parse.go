@@ -353,7 +353,9 @@ func (p *parser) name() (*node, error) {
 	f, ok := functions[t.text]
 	if !ok {
 		switch t.text {
-		case "mod", "of", "deg", "x":
+		case "mod", "of", "x":
+			return nil, errHint(t.pos, "unexpected '"+t.src+"'", "it goes between two numbers")
+		case "deg":
 			return nil, errHint(t.pos, "unexpected '"+t.src+"'", "it goes after a number")
 		}
 		return nil, errHint(t.pos, "unknown name '"+t.src+"'", "functions: %s; constants: pi, e, tau", functionNames())
@@ -469,7 +471,8 @@ func (p *parser) lexNumber(i int) token {
 	frac := 0
 	group := p.group[len(p.group)-1]
 	groups := 0 // commas seen
-	run := 0 // digits since the last comma or the start
+	comma := 0  // position of the last comma
+	run := 0    // digits since the last comma or the start
 	bad := func(at int, format string, args ...any) token {
 		return token{kind: tOp, text: "!bad", src: fmt.Sprintf(format, args...), pos: at, end: at + 1}
 	}
@@ -491,9 +494,10 @@ func (p *parser) lexNumber(i int) token {
 					return bad(i, "bad digit grouping: a comma must follow 1 to 3 digits")
 				}
 			} else if run != 3 {
-				return bad(i, "bad digit grouping: commas must separate groups of three digits")
+				return bad(comma, "bad digit grouping: commas must separate groups of three digits")
 			}
 			groups++
+			comma = i
 			run = 0
 			i++
 			continue
@@ -501,7 +505,7 @@ func (p *parser) lexNumber(i int) token {
 		break
 	}
 	if groups > 0 && run != 3 {
-		return bad(i-1, "bad digit grouping: commas must separate groups of three digits")
+		return bad(comma, "bad digit grouping: commas must separate groups of three digits")
 	}
 	if i < len(src) && src[i] == '.' {
 		i++
@@ -540,10 +544,13 @@ func (p *parser) lexNumber(i int) token {
 	if i < len(src) && (isDigit(src[i]) || src[i] == '.') {
 		return bad(i, "malformed number")
 	}
+	if i == start+1 && src[start] == '0' && i < len(src) && (src[i] == 'x' || src[i] == 'X') {
+		return bad(start, "hexadecimal numbers are not supported")
+	}
 	text := string(src[start:i])
 	val, err := literal(digits, frac, exp)
 	if err != "" {
-		return bad(start, "%s '%s'", err, text)
+		return bad(start, "number '%s' is %s", text, err)
 	}
 	return token{kind: tNum, text: text, src: text, pos: start, end: i, val: val}
 }
@@ -561,13 +568,13 @@ func literal(digits []byte, frac, exp int) (*big.Rat, string) {
 	s = s2
 	adj := len(s) - 1 + scale
 	if adj >= maxAdj {
-		return nil, "number too large"
+		return nil, "too large (the limit is 1e10000)"
 	}
 	if adj < -maxAdj {
-		return nil, "number too small"
+		return nil, "too small (the limit is 1e-10000)"
 	}
 	if float64(len(s))*log2of10 > maxRatBits || float64(-scale)*log2of10 > maxRatBits {
-		return nil, "number has too many digits"
+		return nil, "too long"
 	}
 	n, _ := new(big.Int).SetString(s, 10)
 	if scale >= 0 {

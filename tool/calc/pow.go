@@ -117,8 +117,8 @@ func (e *evaluator) powRatInt(q *big.Rat, n *big.Int, pos int) (value, error) {
 	// In range, so |n| < 10^maxAdj·ln(10)/|ln|q||: the bit sizes below are
 	// products of modest numbers unless q is very close to 1.
 	an := new(big.Int).Abs(n)
-	nb := float64(q.Num().BitLen()) * absFloat(an)
-	db := float64(q.Denom().BitLen()) * absFloat(an)
+	nb := lgInt(q.Num()) * log2of10 * absFloat(an)
+	db := lgInt(q.Denom()) * log2of10 * absFloat(an)
 	if nb <= maxRatBits && db <= maxRatBits {
 		num := new(big.Int).Exp(q.Num(), an, nil)
 		den := new(big.Int).Exp(q.Denom(), an, nil)
@@ -156,18 +156,49 @@ func (e *evaluator) powDecInt(x value, n *big.Int, pos int) (value, error) {
 	if err := outOfRange(s, lt, n.Sign(), lgInt(n), pos); err != nil {
 		return value{}, err
 	}
+	// the relative error of x^n is |n| times that of x.
+	rel := lgInt(n) + ex - lgDec(xd)
+	if rel > -1 {
+		return value{}, e.imprecise(errAt(pos, "too much precision lost in a power"))
+	}
 	y := new(apd.Decimal)
 	y.Coeff.SetMathBigInt(new(big.Int).Abs(n))
 	y.Negative = n.Sign() < 0
+	if n.BitLen() > 32 {
+		d, err := e.expLn(new(apd.Decimal).Abs(xd), y, pos)
+		if err != nil {
+			return value{}, err
+		}
+		if xd.Negative && n.Bit(0) == 1 {
+			d.Negative = true
+		}
+		return e.approx(d, apd.Inexact, addErr(lgDec(d)+rel, ulp(d, e.wp)), pos)
+	}
 	d := new(apd.Decimal)
 	cond, err := e.c.Pow(d, xd, y)
 	if err != nil {
 		return value{}, tooLarge(pos)
 	}
-	// relative error: |n| times that of x, plus rounding in the squarings.
-	lerr := lgDec(d) + lgInt(n) + ex - lgDec(xd)
-	lerr = addErr(lerr, ulp(d, e.wp)+math.Log10(float64(n.BitLen()+1)))
+	lerr := addErr(lgDec(d)+rel, ulp(d, e.wp)+math.Log10(float64(n.BitLen()+1)))
 	return e.approx(d, cond, lerr, pos)
+}
+
+// expLn returns x^y = e^(y·ln x) for x > 0, to the working precision.
+func (e *evaluator) expLn(x, y *apd.Decimal, pos int) (*apd.Decimal, error) {
+	c := decContext(e.wp + 15)
+	t := new(apd.Decimal)
+	if _, err := c.Ln(t, x); err != nil {
+		return nil, errAt(pos, "logarithm failed")
+	}
+	if _, err := c.Mul(t, t, y); err != nil {
+		return nil, tooLarge(pos)
+	}
+	d, err := expDec(t, e.wp+6, pos)
+	if err != nil {
+		return nil, err
+	}
+	e.c.Round(d, d)
+	return d, nil
 }
 
 // powRatFrac returns x^(p/r) for a fraction p/r in lowest terms, r > 1.
@@ -240,7 +271,7 @@ func intRoot(n *big.Int, k int64) (*big.Int, bool) {
 	kk := big.NewInt(k)
 	l2 := lgInt(n) * log2of10 / float64(k) // log2 of the root
 	var x *big.Int
-	if l2 < 50 {
+	if l2 < 30 {
 		c := int64(math.Round(math.Exp2(l2)))
 		for _, cand := range []int64{c - 1, c, c + 1} {
 			if cand < 2 {
@@ -254,7 +285,7 @@ func intRoot(n *big.Int, k int64) (*big.Int, bool) {
 		return nil, false
 	}
 	// Newton's method from just above the root converges down to floor.
-	sh := int(l2) - 52
+	sh := max(int(l2)-52, 0)
 	m := math.Exp2(l2-float64(sh)) * (1 + 1e-9)
 	x, _ = new(big.Float).SetFloat64(m).Int(nil)
 	x.Lsh(x, uint(sh))
@@ -278,31 +309,33 @@ func intRoot(n *big.Int, k int64) (*big.Int, bool) {
 
 // powGeneral returns x^y for x > 0, approximately.
 func (e *evaluator) powGeneral(x, y value, pos int) (value, error) {
-	xd, ex := e.dec(x)
-	yd, ey := e.dec(y)
+	xd, ex := decAt(x, e.wp+10)
+	yd, ey := decAt(y, e.wp+10)
+	s, lt := e.logLogDec(xd)
+	lnx := lt + math.Log10(math.Ln10) // log10 |ln x|
 	if yd.IsZero() {
 		// x^(0 ± 10^ey) = 1 ± |ln x|·10^ey roughly.
-		s, lt := e.logLogDec(xd)
-		lerr := ey + lt + math.Log10(math.Ln10) + log10of2
+		lerr := ey + lnx + log10of2
 		if s == 0 {
 			lerr = ey
 		}
 		return e.approx(apd.New(1, 0), 0, lerr, pos)
 	}
-	s, lt := e.logLogDec(xd)
 	if err := outOfRange(s, lt, yd.Sign(), lgDec(yd), pos); err != nil {
 		return value{}, err
 	}
-	d := new(apd.Decimal)
-	cond, err := e.c.Pow(d, xd, yd)
-	if err != nil {
-		return value{}, tooLarge(pos)
-	}
-	// relative error: |y|·rel(x) + |ln x|·err(y), plus rounding.
+	// relative error: |y|·rel(x) + |ln x|·err(y).
 	rel := lgDec(yd) + ex - lgDec(xd)
 	if s != 0 {
-		rel = addErr(rel, lt+math.Log10(math.Ln10)+ey)
+		rel = addErr(rel, lnx+ey)
+	}
+	if rel > -1 {
+		return value{}, e.imprecise(errAt(pos, "too much precision lost in a power"))
+	}
+	d, err := e.expLn(xd, yd, pos)
+	if err != nil {
+		return value{}, err
 	}
 	lerr := addErr(lgDec(d)+rel, ulp(d, e.wp)+log10of2)
-	return e.approx(d, cond|apd.Inexact, lerr, pos)
+	return e.approx(d, apd.Inexact, lerr, pos)
 }

@@ -180,24 +180,37 @@ func (e *evaluator) trig(name string, x value, pos int) (value, error) {
 	case 3:
 		s, co = co.Neg(co), s
 	}
-	// sin and cos change no faster than their argument; the reduction and
-	// the series add at most 10^-(wp+5).
-	lerr := addErr(ex, -float64(e.wp)-5)
+	// sin and cos change no faster than their argument. The reduction
+	// subtracts k·π/2 to prec digits; the series is good to wp+5 digits.
+	red := math.Inf(-1)
+	if !k.IsZero() {
+		red = math.Max(size, 0) - float64(prec) + 2
+	}
+	lerrOf := func(d *apd.Decimal) float64 {
+		return addErr(ex, addErr(red, lgDec(d)-float64(e.wp)-5))
+	}
+	lerr := lerrOf(s)
 	switch name {
 	case "sin":
 		return e.approx(s, apd.Inexact, lerr, pos)
 	case "cos":
-		return e.approx(co, apd.Inexact, lerr, pos)
+		return e.approx(co, apd.Inexact, lerrOf(co), pos)
 	}
-	if co.IsZero() || lgDec(co)-lerr < 0.3 {
+	lc := lerrOf(co)
+	if co.IsZero() || lgDec(co)-lc < 0.3 {
 		return value{}, e.imprecise(errAt(pos, "tan is undefined at odd multiples of pi/2"))
 	}
 	t := new(apd.Decimal)
 	cond, _ := e.c.Quo(t, s, co)
-	// d/dx tan x = 1 + tan² x; the factor 2 covers the second order.
+	if t.IsZero() {
+		return e.approx(t, cond, ex, pos)
+	}
+	// tan = s/c: the relative errors of s and c add up; and d/dx tan x =
+	// 1 + tan² x carries the error of x. The factor 2 covers second order.
 	lt := lgDec(t)
-	grow := math.Max(0, 2*lt) + log10of2
-	return e.approx(t, cond, lerr+grow+log10of2, pos)
+	rel := addErr(addErr(red, lgDec(s)-float64(e.wp)-5)-lgDec(s), addErr(red, lgDec(co)-float64(e.wp)-5)-lgDec(co))
+	lerr = addErr(ex+math.Max(0, 2*lt)+log10of2, lt+rel) + log10of2
+	return e.approx(t, cond, lerr, pos)
 }
 
 // asin returns the arcsine of x, in radians.
@@ -242,7 +255,7 @@ func (e *evaluator) asin(x value, pos int) (value, error) {
 	if !oneMinus.IsZero() {
 		lerr = math.Min(lerr, ex-lgDec(oneMinus)/2)
 	}
-	lerr = addErr(lerr, -float64(e.wp)-4)
+	lerr = addErr(lerr, lgDec(r)-float64(e.wp)-4)
 	d := new(apd.Decimal)
 	cond, _ := e.c.Round(d, r)
 	return e.approx(d, cond|apd.Inexact, lerr, pos)
@@ -269,7 +282,7 @@ func (e *evaluator) atan(x value, pos int) (value, error) {
 	r := atanDec(decContext(e.wp+6), xd)
 	// d/dx atan x = 1/(1+x²) <= 1.
 	x2 := 2 * lgDec(xd)
-	lerr := addErr(ex-math.Max(0, x2), -float64(e.wp)-4)
+	lerr := addErr(ex-math.Max(0, x2), lgDec(r)-float64(e.wp)-4)
 	d := new(apd.Decimal)
 	cond, _ := e.c.Round(d, r)
 	return e.approx(d, cond|apd.Inexact, lerr, pos)

@@ -106,10 +106,8 @@ func lgInt(x *big.Int) float64 {
 	if n == 0 {
 		return math.Inf(-1)
 	}
-	var f float64
 	if n <= 64 {
-		f = math.Abs(float64(new(big.Int).Abs(x).Uint64()))
-		return math.Log10(f)
+		return math.Log10(float64(new(big.Int).Abs(x).Uint64()))
 	}
 	top := new(big.Int).Rsh(new(big.Int).Abs(x), uint(n-64))
 	return math.Log10(float64(top.Uint64())) + float64(n-64)*log10of2
@@ -262,12 +260,7 @@ func decToInt(d *apd.Decimal) *big.Int {
 }
 
 // checkCtx returns the context's error, if any.
-func (e *evaluator) checkCtx() error {
-	if err := e.ctx.Err(); err != nil {
-		return err
-	}
-	return nil
-}
+func (e *evaluator) checkCtx() error { return e.ctx.Err() }
 
 // invalid is shorthand for an invalid-input error without a position.
 func invalid(format string, args ...any) error {
