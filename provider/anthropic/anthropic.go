@@ -13,7 +13,7 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 
 	"github.com/llmos/llmos"
-	"github.com/llmos/llmos/provider/internal/wire"
+	"github.com/llmos/llmos/internal/wire"
 )
 
 // provider is the name errors give to this adapter.

@@ -20,7 +20,7 @@
 // event in the stream is mapped like the HTTP status it stands for
 // (overloaded_error, like HTTP 529, is unavailable and may be retried).
 //
-// Errors all go through provider/internal/wire, so this adapter fails the same
+// Errors all go through internal/wire, so this adapter fails the same
 // way as the others; the conformance suite in provider/providertest checks it
 // against recorded replies in testdata/wire.
 //

@@ -8,7 +8,7 @@ import (
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 
 	"github.com/llmos/llmos"
-	"github.com/llmos/llmos/provider/internal/wire"
+	"github.com/llmos/llmos/internal/wire"
 )
 
 // stream makes one streaming call, passing text to fn as it arrives.

@@ -13,7 +13,7 @@
 // that the next request can return it, as those models require.
 //
 // Failures are *llmos.Error values with the codes every provider uses (see
-// provider/internal/wire): the adapter itself never retries and turns off the
+// internal/wire): the adapter itself never retries and turns off the
 // SDK's retries and automatic continuation, so that the scheduler alone
 // decides when to try again, using RetryAfter for rate limits.
 //

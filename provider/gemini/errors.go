@@ -12,7 +12,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
-	"github.com/llmos/llmos/provider/internal/wire"
+	"github.com/llmos/llmos/internal/wire"
 )
 
 // callError turns an error of the SDK into an llmos error. header holds the

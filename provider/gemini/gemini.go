@@ -12,7 +12,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
-	"github.com/llmos/llmos/provider/internal/wire"
+	"github.com/llmos/llmos/internal/wire"
 )
 
 // name is how errors name this provider.

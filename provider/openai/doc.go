@@ -10,7 +10,7 @@
 // and returned whole in the Response.
 //
 // Failures come back as *llmos.Error with the codes every provider uses (see
-// package provider/internal/wire): a rejected key is unauthenticated, a 429 is
+// package internal/wire): a rejected key is unauthenticated, a 429 is
 // rate_limited with the wait the server asked for, 5xx and dropped
 // connections are unavailable, a reply that cannot be decoded or a stream that
 // stops before its finish_reason is bad_response, and a cancelled context is

@@ -11,7 +11,7 @@ import (
 	"github.com/openai/openai-go/v3/packages/param"
 
 	"github.com/llmos/llmos"
-	"github.com/llmos/llmos/provider/internal/wire"
+	"github.com/llmos/llmos/internal/wire"
 )
 
 // Limits on what one streamed reply may hold. A server that goes past them is

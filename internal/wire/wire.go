@@ -1,4 +1,4 @@
-// Package wire holds what the provider adapters share: turning HTTP statuses,
+// Package wire holds what the adapters of remote APIs (model providers, embedders) share: turning HTTP statuses,
 // transport failures and broken streams into llmos errors with codes, so that
 // every provider fails the same way.
 package wire
