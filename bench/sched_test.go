@@ -147,19 +147,33 @@ func TestSimEndpointLimits(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	// 60,000 tokens per minute is 1,000 a second: the first call left 59,890,
-	// so 60,000 more must wait 110ms.
-	_, err = gen(ctx, simRequest(simStep{prompt: 59_000, completion: 1000}))
-	if ra := llmos.RetryAfterOf(err); llmos.ErrorCode(err) != llmos.CodeRateLimited || ra < 50*time.Millisecond || ra > 120*time.Millisecond {
-		t.Errorf("over the token limit: %v (retry after %v), want rate_limited after about 110ms", err, ra)
-	}
 	f := srv.figures()
-	if f.Requests != 3 || f.Served != 1 || f.RejectedConcurrency != 1 || f.RejectedTPM != 1 || f.TokensServed != 110 {
+	if f.Requests != 2 || f.Served != 1 || f.RejectedConcurrency != 1 || f.TokensServed != 110 {
+		t.Errorf("figures %+v", f)
+	}
+
+	// 60,000 tokens per minute is 1,000 a second: once a call has taken the
+	// whole bucket, 1,010 more tokens wait about a second.
+	srv2 := newSimServer(SimEndpoint{Slots: 10, TokensPerMinute: 60_000, BaseLatency: time.Millisecond}.withDefaults())
+	defer srv2.Close()
+	gen2, closeConns2, err := newGenerator(srv2.URL(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeConns2()
+	if _, err := gen2(ctx, simRequest(simStep{prompt: 59_990, completion: 10})); err != nil {
+		t.Fatal(err)
+	}
+	_, err = gen2(ctx, simRequest(simStep{prompt: 1000, completion: 10}))
+	if ra := llmos.RetryAfterOf(err); llmos.ErrorCode(err) != llmos.CodeRateLimited || ra < 800*time.Millisecond || ra > 1010*time.Millisecond {
+		t.Errorf("over the token limit: %v (retry after %v), want rate_limited after about 1s", err, ra)
+	}
+	if f := srv2.figures(); f.Requests != 2 || f.Served != 1 || f.RejectedTPM != 1 {
 		t.Errorf("figures %+v", f)
 	}
 
 	// The raw reply is in OpenAI's error format.
-	resp, err := http.Post(srv.URL()+"/chat/completions", "application/json",
+	resp, err := http.Post(srv2.URL()+"/chat/completions", "application/json",
 		strings.NewReader(`{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"simulate prompt_tokens=70000 completion_tokens=1"}]}`))
 	if err != nil {
 		t.Fatal(err)

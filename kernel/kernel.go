@@ -24,6 +24,8 @@ type Config struct {
 	Syscalls *Syscalls
 	// Open returns the model named "provider:model" (or "offline").
 	Open func(name string) (Model, error)
+	// Memory builds context windows; nil sends the whole history.
+	Memory Memory
 	// System is the system prompt of new processes; DefaultSystem if empty.
 	System string
 	// ToolTimeout bounds one syscall; 2 minutes if zero.
@@ -77,10 +79,12 @@ func (k *Kernel) Store() Store { return k.cfg.Store }
 
 // Spec describes a process to spawn.
 type Spec struct {
-	Task     string
-	Model    string
-	Parent   int64
-	Priority int
+	Task  string
+	Model string
+	// Namespace is the user whose memories the process uses; "default" if empty.
+	Namespace string
+	Parent    int64
+	Priority  int
 	// Caps are the capabilities the process holds; nil holds "*", every one.
 	Caps   []string
 	Budget Budget
@@ -98,10 +102,13 @@ func (k *Kernel) Spawn(ctx context.Context, spec Spec) (*Process, error) {
 	if spec.Caps == nil {
 		spec.Caps = []string{"*"}
 	}
+	if spec.Namespace == "" {
+		spec.Namespace = "default"
+	}
 	now := time.Now().UTC()
 	p := &Process{
 		Parent: spec.Parent, State: StateRunnable, Model: spec.Model, Task: spec.Task,
-		Priority: spec.Priority, Caps: spec.Caps, Budget: spec.Budget, Created: now, Updated: now,
+		Namespace: spec.Namespace, Priority: spec.Priority, Caps: spec.Caps, Budget: spec.Budget, Created: now, Updated: now,
 	}
 	msgs := []llmos.Message{{Role: llmos.RoleSystem, Content: k.cfg.System}}
 	if spec.Task != "" {
@@ -111,6 +118,7 @@ func (k *Kernel) Spawn(ctx context.Context, spec Spec) (*Process, error) {
 		return nil, err
 	}
 	k.event(ctx, &Event{PID: p.PID, Kind: "spawn", Model: p.Model, State: p.State, Message: spec.Task})
+	k.remember(ctx, p, 0, msgs)
 	return p, nil
 }
 
@@ -169,8 +177,12 @@ func (k *Kernel) Send(ctx context.Context, pid int64, text string, opts RunOptio
 	}
 	p.State = StateRunnable
 	p.Updated = time.Now().UTC()
-	if err := k.cfg.Store.CommitStep(ctx, p, []llmos.Message{{Role: llmos.RoleUser, Content: text}}); err != nil {
+	msg := []llmos.Message{{Role: llmos.RoleUser, Content: text}}
+	if err := k.cfg.Store.CommitStep(ctx, p, msg); err != nil {
 		return p, err
+	}
+	if history, err := k.cfg.Store.Messages(ctx, pid); err == nil {
+		k.remember(ctx, p, len(history)-1, msg)
 	}
 	opts.Interactive = true
 	return k.Run(ctx, pid, opts)
@@ -350,6 +362,17 @@ func ProviderOf(model string) string {
 func ModelOf(model string) string {
 	_, name, _ := strings.Cut(model, ":")
 	return name
+}
+
+// remember hands committed messages to the memory, if there is one; a
+// failure there is logged, not fatal: the messages are durable in the store.
+func (k *Kernel) remember(ctx context.Context, p *Process, from int, msgs []llmos.Message) {
+	if k.cfg.Memory == nil {
+		return
+	}
+	if err := k.cfg.Memory.Remember(context.WithoutCancel(ctx), p, from, msgs); err != nil {
+		k.log.Warn("remember", "pid", p.PID, "err", err)
+	}
 }
 
 func (k *Kernel) event(ctx context.Context, e *Event) {

@@ -37,19 +37,22 @@ type Budget struct {
 // capabilities it holds, and budgets. Its messages and events live in the
 // Store beside it.
 type Process struct {
-	PID      int64    `json:"pid"`
-	Parent   int64    `json:"parent,omitempty"`
-	State    State    `json:"state"`
-	Model    string   `json:"model"` // provider:model, or "offline"
-	Task     string   `json:"task"`
-	Priority int      `json:"priority"` // sched.Priority: -1 low, 0 normal, 1 high
-	Caps     []string `json:"capabilities"`
-	Budget   Budget   `json:"budget"`
+	PID    int64  `json:"pid"`
+	Parent int64  `json:"parent,omitempty"`
+	State  State  `json:"state"`
+	Model  string `json:"model"` // provider:model, or "offline"
+	Task   string `json:"task"`
+	// Namespace is the user whose memories the process reads and writes.
+	Namespace string   `json:"namespace,omitempty"`
+	Priority  int      `json:"priority"` // sched.Priority: -1 low, 0 normal, 1 high
+	Caps      []string `json:"capabilities"`
+	Budget    Budget   `json:"budget"`
 
 	Steps   int           `json:"steps"`
 	Usage   llmos.Usage   `json:"usage"`
 	Elapsed time.Duration `json:"elapsed"` // time spent running, over all runs
 	Result  string        `json:"result,omitempty"`
+	Memory  MemoryState   `json:"memory,omitzero"`
 	// Error and ErrorCode say why a failed, killed or interrupted process stopped.
 	Error     string     `json:"error,omitempty"`
 	ErrorCode llmos.Code `json:"error_code,omitempty"`
@@ -64,7 +67,7 @@ type Event struct {
 	PID  int64     `json:"pid"`
 	Seq  int64     `json:"seq"`
 	Time time.Time `json:"time"`
-	Kind string    `json:"kind"` // spawn, model_call, syscall, state, error
+	Kind string    `json:"kind"` // spawn, model_call, syscall, memory, state
 	Step int       `json:"step,omitempty"`
 
 	Model     string       `json:"model,omitempty"`
@@ -79,6 +82,8 @@ type Event struct {
 	Result     string          `json:"result,omitempty"`
 	IsError    bool            `json:"is_error,omitempty"`
 	DurationMS float64         `json:"duration_ms,omitempty"`
+
+	Window *WindowReport `json:"window,omitempty"`
 
 	State   State      `json:"state,omitempty"`
 	Code    llmos.Code `json:"code,omitempty"`

@@ -62,15 +62,31 @@ func (r *run) stop(ctx context.Context, err error) (*Process, error) {
 // whether the model answered.
 func (r *run) step(ctx context.Context) (bool, error) {
 	p := r.p
+	window := r.msgs
+	var report WindowReport
+	if mem := r.k.cfg.Memory; mem != nil {
+		var err error
+		window, report, err = mem.Window(ctx, p, r.msgs)
+		if err != nil {
+			return false, err
+		}
+		if report.notable() {
+			r.emit(ctx, &Event{PID: p.PID, Kind: "memory", Step: p.Steps + 1, Window: &report})
+		}
+	}
 	req := &llmos.Request{
 		Model:    ModelOf(p.Model),
-		Messages: r.msgs,
+		Messages: window,
 		Tools:    r.k.cfg.Syscalls.Defs(p.Caps),
 	}
 	var resp *llmos.Response
 	var callStart time.Time
 	queued := time.Now()
-	call := sched.Call{Provider: ProviderOf(p.Model), PID: p.PID, Priority: sched.Priority(p.Priority), Tokens: estimateTokens(r.msgs)}
+	estimate := report.Tokens
+	if estimate == 0 {
+		estimate = estimateTokens(window)
+	}
+	call := sched.Call{Provider: ProviderOf(p.Model), PID: p.PID, Priority: sched.Priority(p.Priority), Tokens: estimate + 256}
 	err := r.k.cfg.Sched.Do(ctx, call, func(ctx context.Context) (int, error) {
 		callStart = time.Now()
 		out, err := r.model.Generate(ctx, req, r.opts.Stream)
@@ -101,6 +117,9 @@ func (r *run) step(ctx context.Context) (bool, error) {
 	}
 	ev.Usage, ev.ToolCalls = &resp.Usage, len(msg.ToolCalls)
 	r.emit(ctx, ev)
+	if mem := r.k.cfg.Memory; mem != nil && report.Tokens > 0 && resp.Usage.InputTokens > 0 {
+		mem.Observe(p.Model, report.Tokens, resp.Usage.InputTokens)
+	}
 
 	p.Steps++
 	p.Usage = p.Usage.Add(resp.Usage)
@@ -126,6 +145,7 @@ func (r *run) step(ctx context.Context) (bool, error) {
 	if err := r.k.cfg.Store.CommitStep(context.WithoutCancel(ctx), p, step); err != nil {
 		return false, err
 	}
+	r.k.remember(ctx, p, len(r.msgs), step)
 	r.msgs = append(r.msgs, step...)
 	if p.State == StateDone || p.State == StateWaiting {
 		r.emit(ctx, &Event{PID: p.PID, Kind: "state", Step: p.Steps, State: p.State})
@@ -143,7 +163,7 @@ func (r *run) syscalls(ctx context.Context, calls []llmos.ToolCall) []llmos.Mess
 	for i, c := range calls {
 		wg.Go(func() {
 			start := time.Now()
-			out[i] = r.k.cfg.Syscalls.Dispatch(ctx, r.p.Caps, c, r.k.cfg.ToolTimeout)
+			out[i] = r.k.cfg.Syscalls.Dispatch(withCaller(ctx, r.p), r.p.Caps, c, r.k.cfg.ToolTimeout)
 			r.emit(ctx, &Event{
 				PID: r.p.PID, Kind: "syscall", Step: r.p.Steps, Tool: c.Name, CallID: c.ID,
 				Args: argsJSON(c.Arguments), Result: out[i].Content, IsError: out[i].IsError,
@@ -175,5 +195,5 @@ func estimateTokens(msgs []llmos.Message) int {
 		}
 		n += 4
 	}
-	return n + 256
+	return n
 }

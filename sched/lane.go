@@ -394,11 +394,11 @@ func (l *lane) settle(w *waiter, used int, now time.Time) {
 	l.forgetIfIdle(p)
 }
 
-// finish settles a run of fn and decides what follows: done (final is Do's
-// result), or retry, after backoff out of the queue for unavailable, or at
-// once for rate_limited, in which case w is already back in the queue behind
-// the lane's pause.
-func (l *lane) finish(ctx context.Context, w *waiter, used int, err error) (backoff time.Duration, final error, retry bool) {
+// finish settles a run of fn and decides what follows: done, with Do's
+// result in final, or retry: for rate_limited w is already back in the queue
+// (requeued) behind the lane's pause; for unavailable it must first wait
+// backoff out of the queue.
+func (l *lane) finish(ctx context.Context, w *waiter, used int, err error) (final error, retry, requeued bool, backoff time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -408,15 +408,15 @@ func (l *lane) finish(ctx context.Context, w *waiter, used int, err error) (back
 	case err == nil:
 		l.stats.completed++
 		l.recordWait(w)
-		return 0, nil, false
+		return nil, false, false, 0
 	case ctx.Err() != nil:
 		l.stats.canceled++
 		l.recordWait(w)
-		return 0, l.canceled(err, "while running"), false
+		return l.canceled(err, "while running"), false, false, 0
 	case !llmos.Retryable(err):
 		l.stats.failed++
 		l.recordWait(w)
-		return 0, err, false
+		return err, false, false, 0
 	}
 	limited := llmos.ErrorCode(err) == llmos.CodeRateLimited
 	var wait time.Duration
@@ -438,20 +438,20 @@ func (l *lane) finish(ctx context.Context, w *waiter, used int, err error) (back
 	if w.attempts >= l.cfg.MaxAttempts {
 		l.stats.failed++
 		l.recordWait(w)
-		return 0, l.giveUp(err, w.attempts, 0, 0), false
+		return l.giveUp(err, w.attempts, 0, 0), false, false, 0
 	}
 	if w.retryWait+wait > l.cfg.MaxWait {
 		l.stats.failed++
 		l.recordWait(w)
-		return 0, l.giveUp(err, w.attempts, wait, l.cfg.MaxWait), false
+		return l.giveUp(err, w.attempts, wait, l.cfg.MaxWait), false, false, 0
 	}
 	w.retryWait += wait
 	l.stats.retries++
 	if limited {
 		l.enqueue(w, now)
-		return 0, nil, true
+		return nil, true, true, 0
 	}
-	return wait, nil, true
+	return nil, true, false, wait
 }
 
 // recordWait adds w's time in the queue to the wait statistics of its class,

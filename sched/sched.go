@@ -223,37 +223,39 @@ func (s *Scheduler) Do(ctx context.Context, c Call, fn func(ctx context.Context)
 		l.mu.Unlock()
 		return l.canceled(err, "before it was queued")
 	}
-	l.mu.Lock()
-	l.enqueue(w, time.Now())
-	l.dispatch(time.Now())
-	l.mu.Unlock()
+	l.submit(w)
 	for {
 		if err := l.await(ctx, w); err != nil {
 			return err
 		}
 		used, err := l.run(ctx, w, fn)
-		backoff, final, retry := l.finish(ctx, w, used, err)
+		final, retry, requeued, backoff := l.finish(ctx, w, used, err)
 		if !retry {
 			return final
 		}
-		if backoff > 0 {
-			// An unavailable error: this call alone waits, out of the queue.
-			if err := sleep(ctx, backoff); err != nil {
-				l.mu.Lock()
-				l.stats.canceled++
-				l.recordWait(w)
-				l.mu.Unlock()
-				return l.canceled(err, "while waiting to retry")
-			}
-			l.mu.Lock()
-			now := time.Now()
-			l.enqueue(w, now)
-			l.dispatch(now)
-			l.mu.Unlock()
+		if requeued {
+			// Rate limited: back in the queue, behind the lane's pause.
+			continue
 		}
-		// After rate_limited finish has already put the call back in the
-		// queue, behind the lane's pause.
+		// Unavailable: this call alone waits, out of the queue.
+		if err := sleep(ctx, backoff); err != nil {
+			l.mu.Lock()
+			l.stats.canceled++
+			l.recordWait(w)
+			l.mu.Unlock()
+			return l.canceled(err, "while waiting to retry")
+		}
+		l.submit(w)
 	}
+}
+
+// submit puts w in the queue and dispatches what can go.
+func (l *lane) submit(w *waiter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	l.enqueue(w, now)
+	l.dispatch(now)
 }
 
 // canceled is the error of a call whose ctx ended.

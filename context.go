@@ -1,0 +1,27 @@
+package llmos
+
+import "context"
+
+// Caller identifies the process on whose behalf a syscall runs. The kernel
+// puts it in the context it gives a tool, so that memory, files and policies
+// act for the right process and user.
+type Caller struct {
+	PID int64
+	// Namespace is the user (or tenant) whose memories the process reads and writes.
+	Namespace string
+	// Model is the process's model, provider:model.
+	Model string
+}
+
+type callerKey struct{}
+
+// WithCaller returns a context carrying c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller in ctx, if any.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
