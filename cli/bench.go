@@ -58,7 +58,47 @@ func (a *app) benchCmd() *cobra.Command {
 	}
 	sched.Flags().IntVar(&opts.Processes, "processes", 1000, "number of processes")
 	sched.Flags().IntVar(&opts.Steps, "steps", 3, "model calls per process")
-	cmd.AddCommand(sched)
+	cmd.AddCommand(sched, a.benchRecallCmd())
+	return cmd
+}
+
+func (a *app) benchRecallCmd() *cobra.Command {
+	var opts bench.RecallOptions
+	cmd := &cobra.Command{
+		Use:   "recall",
+		Short: "Archival memory: facts said once among thousands of messages, asked about months later in other words",
+		Long: "Plants facts in a synthetic history of messages over simulated days, asks about each in other words,\n" +
+			"and reports recall@5 of hybrid search (as the kernel pages) beside each ranking alone (the baselines),\n" +
+			"and, through the kernel with a scripted model, whether the fact reached the model's context window.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Messages < 0 || opts.Facts < 0 || opts.Days < 0 {
+				return llmos.Errorf(llmos.CodeInvalid, "--messages, --facts and --days must be positive")
+			}
+			bar := newBar(a.env.Stderr, "bench recall")
+			opts.Progress = bar.update
+			res, err := bench.Recall(cmd.Context(), opts)
+			bar.done()
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(res)
+			}
+			w := a.env.Stdout
+			fmt.Fprintf(w, "%d messages over %d days, %d facts, embedder %s\n", res.Messages, res.Days, res.Facts, res.Embedder)
+			fmt.Fprintf(w, "recall@5 hybrid          %.3f   (target ≥ 0.9)\n", res.Recall5)
+			fmt.Fprintf(w, "recall@5 BM25 only       %.3f   (baseline)\n", res.Recall5Words)
+			fmt.Fprintf(w, "recall@5 dense only      %.3f   (baseline)\n", res.Recall5Vectors)
+			fmt.Fprintf(w, "end to end in window     %.3f   (%d asked through the kernel)\n", res.EndToEnd, res.EndToEndAsked)
+			fmt.Fprintf(w, "insert %.0f items/s, search %.2f ms/query\n", res.InsertPerSec, res.SearchMSPerQ)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&opts.Messages, "messages", 10000, "messages in the history")
+	cmd.Flags().IntVar(&opts.Facts, "facts", 240, "facts planted")
+	cmd.Flags().IntVar(&opts.Days, "days", 90, "days the history spans")
+	cmd.Flags().StringVar(&opts.Embedder, "embedder", "offline", "embedder")
 	return cmd
 }
 

@@ -19,11 +19,16 @@ import (
 
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/config"
+	"github.com/llmos/llmos/embed"
 	"github.com/llmos/llmos/kernel"
+	"github.com/llmos/llmos/memory"
 	"github.com/llmos/llmos/provider"
 	"github.com/llmos/llmos/sched"
 	"github.com/llmos/llmos/store/sqlite"
 	"github.com/llmos/llmos/tool/calc"
+	"github.com/llmos/llmos/vector"
+	"github.com/llmos/llmos/vector/local"
+	"github.com/llmos/llmos/vector/weaviate"
 )
 
 // Env is the world the command runs in; tests give it buffers and a map.
@@ -81,7 +86,7 @@ func (a *app) root() *cobra.Command {
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(),
+	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(),
 		a.modelsCmd(), a.versionCmd(), a.benchCmd())
 	return root
 }
@@ -92,11 +97,24 @@ type system struct {
 	store  *sqlite.DB
 	sched  *sched.Scheduler
 	kernel *kernel.Kernel
+	mem    *memory.Memory
+	index  vector.Index
 	log    *os.File
 }
 
-// open loads and validates the configuration and starts a kernel on it.
+// open loads and validates the configuration and starts a kernel on it,
+// without memory: for the commands that only look at processes.
 func (a *app) open(ctx context.Context, model string) (*system, error) {
+	return a.start(ctx, model, false)
+}
+
+// openWithMemory starts a kernel with the memory hierarchy: archival
+// memory's index and embedder, and the memory syscalls.
+func (a *app) openWithMemory(ctx context.Context, model string) (*system, error) {
+	return a.start(ctx, model, true)
+}
+
+func (a *app) start(ctx context.Context, model string, withMemory bool) (*system, error) {
 	cfg, err := config.Load(a.env.Getenv)
 	if err != nil {
 		return nil, err
@@ -123,12 +141,25 @@ func (a *app) open(ctx context.Context, model string) (*system, error) {
 		return nil, err
 	}
 	s.sched = sched.New(sched.Config{Default: cfg.Default, Providers: cfg.Limits})
+	tools := []llmos.Tool{calc.Tool()}
+	var mem kernel.Memory
+	if withMemory {
+		if err := s.openMemory(ctx, a.env.Getenv); err != nil {
+			s.Close()
+			return nil, err
+		}
+		tools = append(tools, s.mem.Tools()...)
+		mem = s.mem
+	}
 	calls := kernel.NewSyscalls()
-	if err := calls.Register(calc.Tool()); err != nil {
-		s.Close()
-		return nil, err
+	for _, t := range tools {
+		if err := calls.Register(t); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	s.kernel, err = kernel.New(kernel.Config{
+		Memory:      mem,
 		Store:       s.store,
 		Sched:       s.sched,
 		Syscalls:    calls,
@@ -144,7 +175,29 @@ func (a *app) open(ctx context.Context, model string) (*system, error) {
 	return s, nil
 }
 
+// openMemory opens archival memory's index and embedder.
+func (s *system) openMemory(ctx context.Context, getenv func(string) string) error {
+	emb, err := embed.Open(s.cfg.Embedder, getenv)
+	if err != nil {
+		return err
+	}
+	switch s.cfg.Vector {
+	case "weaviate":
+		s.index, err = weaviate.Open(ctx, weaviate.Config{URL: s.cfg.WeaviateURL, APIKey: firstSet(getenv, "LLMOS_WEAVIATE_API_KEY", "WEAVIATE_API_KEY")})
+	default:
+		s.index, err = local.Open(ctx, filepath.Join(s.cfg.Home, "vector"), local.Options{})
+	}
+	if err != nil {
+		return err
+	}
+	s.mem, err = memory.New(ctx, memory.Config{Store: s.store, Index: s.index, Embedder: emb, ContextTokens: s.cfg.ContextTokens})
+	return err
+}
+
 func (s *system) Close() {
+	if s.index != nil {
+		s.index.Close()
+	}
 	if s.store != nil {
 		s.store.Close()
 	}
@@ -188,4 +241,14 @@ func (a *app) printJSON(v any) error {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// firstSet returns the value of the first of the variables that is set.
+func firstSet(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -159,6 +159,19 @@ func formatEvent(e kernel.Event) string {
 			status = "error"
 		}
 		fmt.Fprintf(&b, " %s(%s) -> %s %s  %.1f ms", e.Tool, clip(string(e.Args), 60), status, clip(e.Result, 60), e.DurationMS)
+	case "memory":
+		if w := e.Window; w != nil {
+			fmt.Fprintf(&b, " window %d/%d tokens", w.Tokens, w.Budget)
+			if w.PagedIn > 0 || w.Hits > 0 {
+				fmt.Fprintf(&b, "  paged in %d (faults %d, hits %d)", w.PagedIn, w.Faults, w.Hits)
+			}
+			if w.Evicted > 0 {
+				fmt.Fprintf(&b, "  evicted %d message(s)", w.Evicted)
+			}
+			if w.Warned {
+				b.WriteString("  memory pressure")
+			}
+		}
 	case "state":
 		fmt.Fprintf(&b, " %s", e.State)
 		if e.Message != "" {

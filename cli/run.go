@@ -38,7 +38,7 @@ func (f *runFlags) spec(s *system, task string) (kernel.Spec, error) {
 	if err != nil {
 		return kernel.Spec{}, llmos.Errorf(llmos.CodeInvalid, "--priority %q: use low, normal or high", f.priority)
 	}
-	return kernel.Spec{Task: task, Model: s.cfg.Model, Priority: int(prio), Caps: f.caps, Budget: s.budget(f.maxSteps)}, nil
+	return kernel.Spec{Task: task, Model: s.cfg.Model, Namespace: s.cfg.Namespace, Priority: int(prio), Caps: f.caps, Budget: s.budget(f.maxSteps)}, nil
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -54,7 +54,7 @@ func (a *app) runCmd() *cobra.Command {
 			if task == "" {
 				return llmos.Errorf(llmos.CodeInvalid, "the task is empty")
 			}
-			s, err := a.open(cmd.Context(), f.model)
+			s, err := a.openWithMemory(cmd.Context(), f.model)
 			if err != nil {
 				return err
 			}
@@ -84,7 +84,7 @@ func (a *app) resumeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := a.open(cmd.Context(), "")
+			s, err := a.openWithMemory(cmd.Context(), "")
 			if err != nil {
 				return err
 			}
@@ -138,7 +138,7 @@ func (a *app) chatCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, err := a.open(ctx, f.model)
+			s, err := a.openWithMemory(ctx, f.model)
 			if err != nil {
 				return err
 			}

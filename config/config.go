@@ -39,6 +39,17 @@ type Config struct {
 	Default sched.Limits            `json:"default_limits"`
 	// LogLevel is debug, info, warn or error; logs go to $LLMOS_HOME/llmos.log.
 	LogLevel string `json:"log_level"`
+	// Embedder turns memories into vectors: offline (the default), or
+	// openai:MODEL, gemini:MODEL, ollama:MODEL.
+	Embedder string `json:"embedder"`
+	// Vector is the archival index: local (embedded, under $LLMOS_HOME/vector)
+	// or weaviate (at WeaviateURL).
+	Vector      string `json:"vector"`
+	WeaviateURL string `json:"weaviate_url,omitempty"`
+	// Namespace is the user whose memories processes use.
+	Namespace string `json:"namespace"`
+	// ContextTokens, if set, overrides every model's context window.
+	ContextTokens int `json:"context_tokens,omitempty"`
 }
 
 // Duration is a time.Duration written as "90s" or "5m" in the file.
@@ -76,6 +87,9 @@ func Defaults() Config {
 		Default:     sched.Limits{MaxConcurrent: 8},
 		Limits:      map[string]sched.Limits{"offline": {MaxConcurrent: 64}},
 		LogLevel:    "info",
+		Embedder:    "offline",
+		Vector:      "local",
+		Namespace:   "default",
 	}
 }
 
@@ -154,8 +168,21 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.MaxTime = Duration(d)
 	}
-	if v := getenv("LLMOS_LOG_LEVEL"); v != "" {
-		c.LogLevel = v
+	for _, e := range []struct {
+		name string
+		dst  *string
+	}{{"LLMOS_LOG_LEVEL", &c.LogLevel}, {"LLMOS_EMBEDDER", &c.Embedder}, {"LLMOS_VECTOR", &c.Vector},
+		{"LLMOS_WEAVIATE_URL", &c.WeaviateURL}, {"LLMOS_NAMESPACE", &c.Namespace}} {
+		if v := getenv(e.name); v != "" {
+			*e.dst = v
+		}
+	}
+	if v := getenv("LLMOS_CONTEXT_TOKENS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c, llmos.Errorf(llmos.CodeInvalid, "LLMOS_CONTEXT_TOKENS=%q is not a whole number", v)
+		}
+		c.ContextTokens = n
 	}
 	return c, nil
 }
@@ -173,6 +200,18 @@ func (c Config) Validate() error {
 		return llmos.Errorf(llmos.CodeInvalid, "max tokens %d is negative", c.MaxTokens)
 	case c.MaxTime < 0:
 		return llmos.Errorf(llmos.CodeInvalid, "max time %v is negative", time.Duration(c.MaxTime))
+	}
+	switch c.Vector {
+	case "local":
+	case "weaviate":
+		if c.WeaviateURL == "" {
+			return llmos.Errorf(llmos.CodeInvalid, "vector backend weaviate needs its address: set LLMOS_WEAVIATE_URL")
+		}
+	default:
+		return llmos.Errorf(llmos.CodeInvalid, "vector backend %q: use local or weaviate", c.Vector)
+	}
+	if strings.TrimSpace(c.Namespace) == "" {
+		return llmos.Errorf(llmos.CodeInvalid, "the namespace is empty")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -174,9 +174,9 @@ func TestTokenAndTimeBudgets(t *testing.T) {
 	m := scripted.New(scripted.Call("calc", `{"expression":"1+1"}`))
 	m.Repeat = true
 	r := newRig(t, m)
-	p := r.spawn(t, kernel.Spec{Budget: kernel.Budget{MaxTokens: 40}})
+	p := r.spawn(t, kernel.Spec{Budget: kernel.Budget{MaxTokens: 300}})
 	p, err := r.k.Run(context.Background(), p.PID, kernel.RunOptions{})
-	if llmos.ErrorCode(err) != llmos.CodeBudget || p.Usage.Total() < 40 || p.Steps != 3 {
+	if llmos.ErrorCode(err) != llmos.CodeBudget || p.Usage.Total() < 300 || p.Steps < 2 || p.Steps > 6 {
 		t.Errorf("token budget: %+v, %v", p, err)
 	}
 

@@ -3,13 +3,14 @@
 // latest message and, when that is arithmetic ("what is 12345 * 6789",
 // "sqrt of 2 plus 1"), calls the calculator through the syscall table like a
 // model would, then answers with the calculator's result. Anything else gets
-// an answer that explains how to configure a model. Later capabilities add
+// an answer that explains how to configure a model. "Remember that ..." stores
+// a fact in archival memory, and "what did I say about ..." searches it. Later capabilities add
 // their phrases here (memory, shell).
 package offline
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 	"regexp"
 	"strings"
 
@@ -18,6 +19,12 @@ import (
 
 // Label is how the offline kernel names itself in what it shows.
 const Label = "offline kernel (rules, not a model)"
+
+// Memory phrases: "remember that ...", and questions about what was said.
+var (
+	rememberRe = regexp.MustCompile(`^(?i)\s*(?:please\s+)?(?:remember|note|memori[sz]e)(?:\s+that)?[:,]?\s+(.+?)\s*$`)
+	recallRe   = regexp.MustCompile(`^(?i)\s*(?:what|when)\s+(?:did|have)\s+(?:i|we)\s+(?:say|said|tell you|told you|mention|mentioned)\s+(?:about|regarding|of)\s+(.+?)[\s?.!]*$|^(?i)\s*(?:do you remember|recall|what do you (?:know|remember) about)\s+(.+?)[\s?.!]*$`)
+)
 
 // Help is the answer to anything the rules do not cover.
 const Help = "This is llmos running on the " + Label + ": no model is configured. " +
@@ -44,15 +51,10 @@ func (*Model) Generate(ctx context.Context, req *llmos.Request, stream func(llmo
 	case last == nil:
 		msg.Content = Help
 	case last.Role == llmos.RoleTool:
-		// The calculator answered: the result is the answer.
-		if last.IsError {
-			msg.Content = "The calculator could not compute that: " + strings.TrimPrefix(last.Content, "error: ")
-		} else {
-			msg.Content = last.Content
-		}
+		msg.Content = answer(*last)
 	default:
-		if expr, ok := Arithmetic(last.Content); ok && hasTool(req.Tools, "calc") {
-			msg.ToolCalls = []llmos.ToolCall{{ID: "call_calc", Name: "calc", Arguments: fmt.Sprintf(`{"expression":%q}`, expr)}}
+		if call, ok := rules(last.Content, req.Tools); ok {
+			msg.ToolCalls = []llmos.ToolCall{call}
 			resp.StopReason = "tool_calls"
 		} else {
 			msg.Content = Help
@@ -63,6 +65,43 @@ func (*Model) Generate(ctx context.Context, req *llmos.Request, stream func(llmo
 	}
 	resp.Message = msg
 	return resp, nil
+}
+
+// rules maps a user's message to the syscall it asks for.
+func rules(text string, tools []llmos.ToolDef) (llmos.ToolCall, bool) {
+	arg := func(k, v string) string {
+		b, _ := json.Marshal(map[string]string{k: v})
+		return string(b)
+	}
+	if m := rememberRe.FindStringSubmatch(text); m != nil && hasTool(tools, "archival_memory_insert") {
+		return llmos.ToolCall{ID: "call_remember", Name: "archival_memory_insert", Arguments: arg("content", m[1])}, true
+	}
+	if m := recallRe.FindStringSubmatch(text); m != nil && hasTool(tools, "archival_memory_search") {
+		return llmos.ToolCall{ID: "call_recall", Name: "archival_memory_search", Arguments: arg("query", m[1]+m[2])}, true
+	}
+	if expr, ok := Arithmetic(text); ok && hasTool(tools, "calc") {
+		return llmos.ToolCall{ID: "call_calc", Name: "calc", Arguments: arg("expression", expr)}, true
+	}
+	return llmos.ToolCall{}, false
+}
+
+// answer turns the result of the rules' syscall into the reply.
+func answer(result llmos.Message) string {
+	text := strings.TrimPrefix(result.Content, "error: ")
+	switch {
+	case result.Name == "archival_memory_insert" && !result.IsError:
+		return "Noted; I will remember that."
+	case result.Name == "archival_memory_search" && !result.IsError:
+		if strings.HasPrefix(text, "nothing found") {
+			return "I have nothing about that in memory."
+		}
+		return "From memory:\n" + strings.TrimSpace(text)
+	case result.IsError && result.Name == "calc":
+		return "The calculator could not compute that: " + text
+	case result.IsError:
+		return "That failed: " + text
+	}
+	return result.Content
 }
 
 // lastTurn returns the latest user or tool message.

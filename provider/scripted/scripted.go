@@ -19,7 +19,8 @@ import (
 	"github.com/llmos/llmos"
 )
 
-// Turn is one scripted reply. Exactly one of Reply, Err and Func is used, in
+// Turn is one scripted reply. A reply whose usage has no input tokens is
+// charged about a token for every four characters of the request. Exactly one of Reply, Err and Func is used, in
 // that order of precedence: Func, Err, Reply.
 type Turn struct {
 	Reply llmos.Response
@@ -34,7 +35,7 @@ type Turn struct {
 func Say(text string) Turn {
 	return Turn{Reply: llmos.Response{
 		Message:    llmos.Message{Role: llmos.RoleAssistant, Content: text},
-		Usage:      llmos.Usage{InputTokens: 10, OutputTokens: len(strings.Fields(text)) + 1},
+		Usage:      llmos.Usage{OutputTokens: len(strings.Fields(text)) + 1},
 		StopReason: "stop",
 	}}
 }
@@ -46,7 +47,7 @@ func Call(nameArgs ...string) Turn {
 	for i := 0; i+1 < len(nameArgs); i += 2 {
 		msg.ToolCalls = append(msg.ToolCalls, llmos.ToolCall{Name: nameArgs[i], Arguments: nameArgs[i+1]})
 	}
-	return Turn{Reply: llmos.Response{Message: msg, Usage: llmos.Usage{InputTokens: 10, OutputTokens: 5}, StopReason: "tool_calls"}}
+	return Turn{Reply: llmos.Response{Message: msg, Usage: llmos.Usage{OutputTokens: 5}, StopReason: "tool_calls"}}
 }
 
 // Fail is a turn that fails with the code; retryAfter is set on rate limits.
@@ -108,6 +109,9 @@ func (m *Model) Generate(ctx context.Context, req *llmos.Request, stream func(ll
 		return nil, t.Err
 	}
 	resp := t.Reply
+	if resp.Usage.InputTokens == 0 {
+		resp.Usage.InputTokens = inputTokens(&cp)
+	}
 	resp.Message.ToolCalls = append([]llmos.ToolCall(nil), t.Reply.Message.ToolCalls...)
 	if stream != nil && resp.Message.Content != "" {
 		for _, w := range strings.SplitAfter(resp.Message.Content, " ") {
@@ -115,4 +119,17 @@ func (m *Model) Generate(ctx context.Context, req *llmos.Request, stream func(ll
 		}
 	}
 	return &resp, nil
+}
+
+// inputTokens counts a request as a provider roughly would, about four
+// characters a token, when the script does not say.
+func inputTokens(req *llmos.Request) int {
+	n := 0
+	for _, m := range req.Messages {
+		n += 4 + len(m.Content)/4
+		for _, c := range m.ToolCalls {
+			n += 4 + len(c.Arguments)/4
+		}
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -73,6 +74,18 @@ var migrations = []string{
 		data TEXT NOT NULL,
 		PRIMARY KEY (pid, seq)
 	);`,
+	// 2: recall memory (message times, full-text search) and core memory.
+	`ALTER TABLE messages ADD COLUMN time INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE processes ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+	CREATE INDEX messages_time ON messages (time);
+	CREATE VIRTUAL TABLE messages_fts USING fts5 (content, pid UNINDEXED, seq UNINDEXED, tokenize = 'porter unicode61');
+	CREATE TABLE core_blocks (
+		namespace TEXT NOT NULL,
+		name TEXT NOT NULL,
+		value TEXT NOT NULL,
+		PRIMARY KEY (namespace, name)
+	);
+	CREATE TABLE memory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 }
 
 func (s *DB) migrate(ctx context.Context) error {
@@ -129,8 +142,8 @@ func (s *DB) CreateProcess(ctx context.Context, p *kernel.Process, msgs []llmos.
 	}
 	defer tx.Rollback()
 	data, _ := json.Marshal(p)
-	res, err := tx.ExecContext(ctx, `INSERT INTO processes (parent, state, model, created, data) VALUES (?, ?, ?, ?, ?)`,
-		p.Parent, p.State, p.Model, p.Created.UnixNano(), data)
+	res, err := tx.ExecContext(ctx, `INSERT INTO processes (parent, state, model, created, data, namespace) VALUES (?, ?, ?, ?, ?, ?)`,
+		p.Parent, p.State, p.Model, p.Created.UnixNano(), data, namespaceOf(p))
 	if err != nil {
 		return internal(err, "create process")
 	}
@@ -151,8 +164,8 @@ func saveProcess(ctx context.Context, db execer, p *kernel.Process) error {
 	if err != nil {
 		return internal(err, "save process")
 	}
-	res, err := db.ExecContext(ctx, `UPDATE processes SET state = ?, model = ?, data = ?, heartbeat = MAX(heartbeat, ?) WHERE pid = ?`,
-		p.State, p.Model, data, p.Heartbeat.UnixNano(), p.PID)
+	res, err := db.ExecContext(ctx, `UPDATE processes SET state = ?, model = ?, data = ?, namespace = ?, heartbeat = MAX(heartbeat, ?) WHERE pid = ?`,
+		p.State, p.Model, data, namespaceOf(p), p.Heartbeat.UnixNano(), p.PID)
 	if err != nil {
 		return internal(err, "save process")
 	}
@@ -162,14 +175,29 @@ func saveProcess(ctx context.Context, db execer, p *kernel.Process) error {
 	return nil
 }
 
+func namespaceOf(p *kernel.Process) string {
+	if p.Namespace == "" {
+		return "default"
+	}
+	return p.Namespace
+}
+
+// appendMessages stores messages from number from on, and indexes the text
+// that people wrote or read (user and assistant messages) for recall.
 func appendMessages(ctx context.Context, db execer, pid int64, from int, msgs []llmos.Message) error {
+	now := time.Now().UnixNano()
 	for i, m := range msgs {
 		data, err := json.Marshal(m)
 		if err != nil {
 			return internal(err, "save message")
 		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO messages (pid, seq, data) VALUES (?, ?, ?)`, pid, from+i, data); err != nil {
+		if _, err := db.ExecContext(ctx, `INSERT INTO messages (pid, seq, data, time) VALUES (?, ?, ?, ?)`, pid, from+i, data, now); err != nil {
 			return internal(err, "save message")
+		}
+		if (m.Role == llmos.RoleUser || m.Role == llmos.RoleAssistant) && strings.TrimSpace(m.Content) != "" {
+			if _, err := db.ExecContext(ctx, `INSERT INTO messages_fts (content, pid, seq) VALUES (?, ?, ?)`, m.Content, pid, from+i); err != nil {
+				return internal(err, "index message")
+			}
 		}
 	}
 	return nil

@@ -1,0 +1,225 @@
+package gemini
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"google.golang.org/genai"
+
+	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/embed/internal/remote"
+)
+
+// name is how errors name this provider.
+const name = "gemini"
+
+// DefaultModel is the model used when Config.Model is empty.
+const DefaultModel = "gemini-embedding-001"
+
+// DefaultBaseURL is the Gemini Developer API's root.
+const DefaultBaseURL = "https://generativelanguage.googleapis.com/"
+
+const defaultVersion = "v1beta"
+
+// maxItems is the most texts batchEmbedContents takes at once.
+const maxItems = 100
+
+// knownDims are the default dimensions of Google's embedding models.
+var knownDims = map[string]int{
+	"gemini-embedding-001":       3072,
+	"gemini-embedding-exp-03-07": 3072,
+	"text-embedding-004":         768,
+	"embedding-001":              768,
+}
+
+// Config says which model to use and where the API is.
+type Config struct {
+	// Model is the embedding model, with or without "models/";
+	// DefaultModel when empty.
+	Model string
+	// Dimensions asks the model for shorter vectors (outputDimensionality);
+	// the model's own dimension when zero.
+	Dimensions int
+	// BaseURL is the root of the API; DefaultBaseURL when empty. A trailing
+	// version segment ("/v1beta", "/v1") picks the API version.
+	BaseURL string
+	// APIKey is sent in the x-goog-api-key header. It is required.
+	APIKey string
+	// HTTPClient sends the requests; a plain client when nil. It is copied,
+	// not modified.
+	HTTPClient *http.Client
+}
+
+// Embedder embeds through the Gemini API. It is safe for concurrent use.
+type Embedder struct {
+	client  *genai.Client
+	model   string
+	dims    int
+	key     string
+	batcher *remote.Batcher
+}
+
+// New returns an Embedder for cfg. It does no I/O. It fails with code
+// unauthenticated when cfg.APIKey is empty and invalid when cfg.BaseURL is
+// not an absolute URL.
+func New(cfg Config) (*Embedder, error) {
+	if cfg.APIKey == "" {
+		return nil, llmos.Errorf(llmos.CodeUnauthenticated, "no API key for %s: set GEMINI_API_KEY", name)
+	}
+	if cfg.Dimensions < 0 {
+		return nil, llmos.Errorf(llmos.CodeInvalid, "%s: dimensions must not be negative", name)
+	}
+	model := strings.TrimPrefix(cfg.Model, "models/")
+	if model == "" {
+		model = DefaultModel
+	}
+	base, version, err := splitBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		hc = &c
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = headerTap{base: rt}
+	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
+		APIKey:     cfg.APIKey,
+		Backend:    genai.BackendGeminiAPI,
+		HTTPClient: hc,
+		HTTPOptions: genai.HTTPOptions{
+			BaseURL:      base,
+			APIVersion:   version,
+			RetryOptions: &genai.HTTPRetryOptions{Attempts: genai.Ptr[int32](1)},
+		},
+	})
+	if err != nil {
+		// The SDK's error prints the whole config, key included: drop it.
+		return nil, llmos.Errorf(llmos.CodeInvalid, "%s: cannot configure the client", name)
+	}
+	e := &Embedder{
+		client:  client,
+		model:   model,
+		dims:    cfg.Dimensions,
+		key:     cfg.APIKey,
+		batcher: &remote.Batcher{Provider: name, MaxItems: maxItems},
+	}
+	if cfg.Dimensions > 0 {
+		e.batcher.SetDim(cfg.Dimensions)
+	} else {
+		e.batcher.SetDim(knownDims[model])
+	}
+	return e, nil
+}
+
+// Name returns "gemini:MODEL", with "@N" appended when Config.Dimensions
+// asked for N dimensions.
+func (e *Embedder) Name() string {
+	if e.dims > 0 {
+		return fmt.Sprintf("%s:%s@%d", name, e.model, e.dims)
+	}
+	return name + ":" + e.model
+}
+
+// Dim returns the vectors' dimension, 0 while unknown.
+func (e *Embedder) Dim() int { return e.batcher.Dim() }
+
+// Embed returns one normalised vector per text, in order (Gemini's reduced
+// vectors are not normalised by the API; these are). An empty text is an
+// invalid error and sends nothing. Errors carry codes: unauthenticated for a
+// rejected key, rate_limited with the wait asked for, unavailable for 5xx
+// and transport failures, bad_response for a reply that does not hold one
+// vector per text, canceled when ctx is done.
+func (e *Embedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	return e.batcher.Embed(ctx, texts, e.call)
+}
+
+func (e *Embedder) call(ctx context.Context, texts []string) ([][]float32, error) {
+	contents := make([]*genai.Content, len(texts))
+	for i, t := range texts {
+		contents[i] = &genai.Content{Parts: []*genai.Part{{Text: t}}}
+	}
+	var config *genai.EmbedContentConfig
+	if e.dims > 0 {
+		config = &genai.EmbedContentConfig{OutputDimensionality: genai.Ptr(int32(e.dims))}
+	}
+	sink := &headerSink{}
+	resp, err := e.client.Models.EmbedContent(context.WithValue(ctx, sinkKey{}, sink), e.model, contents, config)
+	if err != nil {
+		return nil, callError(ctx, err, sink.get(), e.key)
+	}
+	out := make([][]float32, len(resp.Embeddings))
+	for i, emb := range resp.Embeddings {
+		if emb != nil {
+			out[i] = emb.Values
+		}
+	}
+	return out, nil
+}
+
+var versionRE = regexp.MustCompile(`^v[0-9]+((alpha|beta)[0-9]*)?$`)
+
+// splitBaseURL returns the base URL the SDK should use and the API version:
+// a trailing version segment of raw is moved out of the URL.
+func splitBaseURL(raw string) (base, version string, err error) {
+	if raw == "" {
+		return DefaultBaseURL, defaultVersion, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", "", llmos.Errorf(llmos.CodeInvalid, "%s: base URL %q is not an absolute URL", name, raw)
+	}
+	version = defaultVersion
+	p := strings.TrimRight(u.Path, "/")
+	if i := strings.LastIndex(p, "/"); i >= 0 && versionRE.MatchString(p[i+1:]) {
+		version, p = p[i+1:], p[:i]
+	}
+	u.Path, u.RawPath = p+"/", ""
+	return u.String(), version, nil
+}
+
+// The SDK's APIError does not keep the reply's headers, so a RoundTripper
+// records the headers of an error reply into a sink that travels in the
+// request's context; Retry-After is read from there.
+
+type sinkKey struct{}
+
+type headerSink struct {
+	mu sync.Mutex
+	h  http.Header
+}
+
+func (s *headerSink) set(h http.Header) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.h = h
+}
+
+func (s *headerSink) get() http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h
+}
+
+type headerTap struct {
+	base http.RoundTripper
+}
+
+func (t headerTap) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if resp != nil && resp.StatusCode >= 400 {
+		if s, ok := r.Context().Value(sinkKey{}).(*headerSink); ok {
+			s.set(resp.Header.Clone())
+		}
+	}
+	return resp, err
+}
