@@ -60,16 +60,16 @@ type fact struct{ said, asked string }
 // The questions share some words with what was said, or synonyms, but are
 // phrased differently, as people ask.
 var factTemplates = []struct{ said, asked string }{
-	{"By the way, my favourite %[2]s is %[1]s.", "Which %[2]s do I like best?"},
-	{"I parked the car on level %[1]s of the %[2]s garage.", "Where did I leave my vehicle at the %[2]s garage?"},
-	{"My %[2]s is called %[1]s.", "What is the name of my %[2]s?"},
-	{"The %[2]s appointment is on %[1]s.", "When is my %[2]s appointment?"},
-	{"I lent my %[2]s to %[1]s last week.", "Who borrowed my %[2]s?"},
-	{"The wifi password at the %[2]s is %[1]s.", "What's the wireless password for the %[2]s?"},
-	{"I bought a %[1]s %[2]s yesterday.", "What kind of %[2]s did I purchase?"},
+	{"By the way, my favourite %[2]s is %[1]s.", "Which %[2]s is my favorite?"},
+	{"I parked the car on level %[1]s of the %[2]s garage.", "Where is my vehicle parked in the %[2]s garage?"},
+	{"My %[2]s is called %[1]s.", "What is my %[2]s called again?"},
+	{"The %[2]s appointment is on %[1]s.", "When did I book the %[2]s appointment for?"},
+	{"I lent my %[2]s to %[1]s last week.", "Who did I lend my %[2]s to?"},
+	{"The wifi password at the %[2]s is %[1]s.", "What is the password for the wireless network at the %[2]s?"},
+	{"I bought a %[1]s %[2]s yesterday.", "Which %[2]s did I buy?"},
 	{"Our %[2]s meeting moved to room %[1]s.", "Which room is the %[2]s meeting in now?"},
-	{"My doctor said to take %[1]s for the %[2]s.", "What did the physician prescribe for my %[2]s?"},
-	{"The %[2]s film we watched was %[1]s.", "What was the movie about %[2]s that we saw?"},
+	{"My doctor said to take %[1]s for the %[2]s.", "What did the physician tell me to take for the %[2]s?"},
+	{"The %[2]s film we watched was %[1]s.", "Which %[2]s movie did we watch?"},
 }
 
 var (
@@ -77,19 +77,45 @@ var (
 		"coffee", "neighbour", "camera", "kitchen", "piano", "tennis", "budget", "allergy", "museum", "jacket"}
 	values = []string{"Zanzibar", "Quillon", "Marrowby", "Tessaly", "Orinoco", "Vantablue", "Kestrel", "Pemberly", "Ulric",
 		"Saffron", "Brisbane", "Halcyon", "Juniper", "Lumen", "Mistral", "Nimbus", "Obsidian", "Peregrine", "Quasar", "Rosalind"}
+	// Filler is everyday conversation: templates with slots for a subject
+	// (the same subjects the facts are about, so words alone do not give a
+	// fact away), a person, a place, a time and a number.
 	filler = []string{
-		"Can you help me draft an email to the team about the %s?",
-		"The weather was nice today, we walked near the %s.",
-		"I need to finish the report on the %s before Friday.",
-		"What do you think about the new %s policy?",
-		"Remind me to call about the %s tomorrow.",
-		"We had a long discussion about the %s at lunch.",
-		"Sure, here is a summary of the %s notes you asked for.",
-		"That sounds good; let's revisit the %s next week.",
-		"I read an article about the %s this morning.",
-		"The %s was more expensive than expected.",
+		"Can you help me draft an email to %[2]s about the %[1]s?",
+		"The weather was nice %[4]s, we walked near the %[3]s and talked about the %[1]s.",
+		"I need to finish the report on the %[1]s before %[4]s.",
+		"What do you think about the new %[1]s policy %[2]s proposed?",
+		"Remind me to call %[2]s about the %[1]s %[4]s.",
+		"We had a long discussion about the %[1]s at lunch in the %[3]s.",
+		"Sure, here is a summary of the %[1]s notes you asked for, %[5]d points in all.",
+		"That sounds good; let's revisit the %[1]s %[4]s.",
+		"I read an article about the %[1]s at the %[3]s.",
+		"The %[1]s was %[5]d euros more expensive than expected.",
+		"%[2]s says the %[1]s needs another look before %[4]s.",
+		"Could you list three ideas for the %[1]s before %[2]s arrives?",
+		"I'm tired; the %[1]s took %[5]d minutes longer than planned.",
+		"Translate 'see you at the %[3]s %[4]s' into French for %[2]s, please.",
+		"How many steps did I walk %[4]s? I think about %[5]d00.",
+		"Add the %[1]s to my to-do list for %[4]s.",
+		"%[2]s sent photos from the %[3]s.",
+		"Let's compare two options for the %[1]s with %[2]s: cheap or quick.",
+		"Why does the %[1]s keep making that noise near the %[3]s?",
+		"Thanks, that explanation of the %[1]s helped %[2]s a lot.",
+		"Book a table for %[5]d at the %[3]s %[4]s.",
+		"I forgot my umbrella at the %[3]s again %[4]s.",
+		"Summarise the thread with %[2]s about the %[1]s.",
+		"The train to the %[3]s was %[5]d minutes late.",
 	}
+	people = []string{"Maria", "Tom", "Aisha", "Kenji", "Lena", "Omar", "Priya", "Jonas", "Chloe", "Diego", "Nora", "Felix"}
+	places = []string{"park", "station", "library", "harbour", "market", "old town", "river", "cafe", "stadium", "bakery", "gallery", "beach"}
+	whens  = []string{"today", "tomorrow", "on Monday", "this weekend", "next week", "tonight", "on Thursday", "in the morning"}
 )
+
+func fillerText(r *rand.Rand) string {
+	t := filler[r.IntN(len(filler))]
+	return fmt.Sprintf(t, subjects[r.IntN(len(subjects))], people[r.IntN(len(people))], places[r.IntN(len(places))],
+		whens[r.IntN(len(whens))], 2+r.IntN(60))
+}
 
 func makeFacts(r *rand.Rand, n int) []fact {
 	facts := make([]fact, n)
@@ -168,9 +194,9 @@ func Recall(ctx context.Context, opts RecallOptions) (*RecallResult, error) {
 			it.ID, it.Text = fmt.Sprintf("fact-%04d", f), facts[f].said
 		} else {
 			it.ID = fmt.Sprintf("msg-%06d", i)
-			it.Text = fmt.Sprintf(filler[r.IntN(len(filler))], subjects[r.IntN(len(subjects))])
+			it.Text = fillerText(r)
 			if r.IntN(3) == 0 {
-				it.Text += " " + fmt.Sprintf(filler[r.IntN(len(filler))], values[r.IntN(len(values))])
+				it.Text += " " + fillerText(r)
 			}
 		}
 		items = append(items, it)

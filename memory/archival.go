@@ -243,7 +243,7 @@ func (m *Memory) Search(ctx context.Context, ns, query string, k int, f vector.F
 	if err != nil {
 		return nil, err
 	}
-	fused := vector.Fuse(0, kept, sparse)
+	fused := vector.FuseWeighted(0, []float64{m.cfg.DenseWeight, 1}, kept, sparse)
 	var out []Found
 	seen := map[string]bool{}
 	for _, r := range fused {

@@ -77,6 +77,11 @@ type Config struct {
 	// Warn and Evict are the parts of the window at which the model is
 	// warned of memory pressure and the oldest messages are evicted; 0.75 and 0.9.
 	Warn, Evict float64
+	// DenseWeight is the weight of the ranking by meaning against the
+	// ranking by words (BM25) when they are fused; 3 if zero, as Weaviate's
+	// default hybrid alpha of 0.75 weighs them. bench recall measures both
+	// rankings alone beside the fused one.
+	DenseWeight float64
 	// MinSimilarity is the least cosine similarity for a memory found only
 	// by meaning to be paged in; 0.2 if zero.
 	MinSimilarity float64
@@ -127,6 +132,9 @@ func New(ctx context.Context, cfg Config) (*Memory, error) {
 	}
 	if cfg.Evict == 0 {
 		cfg.Evict = 0.9
+	}
+	if cfg.DenseWeight == 0 {
+		cfg.DenseWeight = 3
 	}
 	if cfg.MinSimilarity == 0 {
 		cfg.MinSimilarity = 0.2

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,10 +192,23 @@ func (m *Memory) archivalSearch(ctx context.Context, raw json.RawMessage) (strin
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return "", llmos.Errorf(llmos.CodeInvalid, "arguments: %v", err)
 	}
-	found, err := m.Search(ctx, namespace(ctx), a.Query, a.K, vector.Filter{})
+	if a.K <= 0 {
+		a.K = 10
+	}
+	found, err := m.Search(ctx, namespace(ctx), a.Query, a.K+8, vector.Filter{})
 	if err != nil {
 		return "", err
 	}
+	// The caller's own conversation is in its window already.
+	c, _ := llmos.CallerFrom(ctx)
+	own := strconv.FormatInt(c.PID, 10)
+	kept := found[:0]
+	for _, f := range found {
+		if !(f.Meta["kind"] == "message" && f.Meta["pid"] == own) && len(kept) < a.K {
+			kept = append(kept, f)
+		}
+	}
+	found = kept
 	if len(found) == 0 {
 		return "nothing found in archival memory", nil
 	}

@@ -117,16 +117,26 @@ const RRFK = 60
 // Fuse merges rankings (each best first) by reciprocal rank fusion and
 // returns the k best, best first; ties keep the order of first appearance.
 func Fuse(k int, rankings ...[]Result) []Result {
+	return FuseWeighted(k, nil, rankings...)
+}
+
+// FuseWeighted is Fuse with a weight per ranking (nil weighs each 1): a
+// result at rank r of ranking i scores weights[i]/(RRFK + r).
+func FuseWeighted(k int, weights []float64, rankings ...[]Result) []Result {
 	score := map[string]float64{}
 	first := map[string]Result{}
 	var order []string
-	for _, ranking := range rankings {
+	for i, ranking := range rankings {
+		w := 1.0
+		if i < len(weights) {
+			w = weights[i]
+		}
 		for r, res := range ranking {
 			if _, seen := first[res.ID]; !seen {
 				first[res.ID] = res
 				order = append(order, res.ID)
 			}
-			score[res.ID] += 1 / float64(RRFK+r+1)
+			score[res.ID] += w / float64(RRFK+r+1)
 		}
 	}
 	out := make([]Result, 0, len(order))

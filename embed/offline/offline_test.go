@@ -265,3 +265,24 @@ func BenchmarkEmbed(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(texts))/b.Elapsed().Seconds(), "texts/s")
 }
+
+func TestConcurrent(t *testing.T) {
+	e := New(DefaultDim)
+	want := e.Vector("My sister Maria moved to Lisbon.")
+	done := make(chan bool)
+	for range 4 {
+		go func() {
+			ok := true
+			for range 50 {
+				v, _ := e.Embed(context.Background(), []string{"My sister Maria moved to Lisbon.", "other"})
+				ok = ok && dot(v[0], want) > 0.9999
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		if !<-done {
+			t.Error("concurrent vectors differ")
+		}
+	}
+}

@@ -243,8 +243,8 @@ func measure(e *Embedder, msgs []message, plants []plant, misses *[]string) reca
 }
 
 func TestRecall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the recall benchmark embeds 10,000 messages")
+	if testing.Short() || raceEnabled {
+		t.Skip("the recall benchmark embeds 20,000 messages; it runs without -short and -race")
 	}
 	msgs, plants := history(1)
 	if len(plants) < 200 {

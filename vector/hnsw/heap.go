@@ -3,9 +3,12 @@ package hnsw
 import "slices"
 
 // Binary heaps of items, written out for speed (container/heap goes through
-// an interface). Ties break on the node id, so results are deterministic.
+// an interface). The heaps compare distances only; sortItems breaks ties on
+// the node id.
 
-func less(a, b item) bool { return a.d < b.d || a.d == b.d && a.id < b.id }
+func less(a, b item) bool { return a.d < b.d }
+
+func lessID(a, b item) bool { return a.d < b.d || a.d == b.d && a.id < b.id }
 
 // pushMin adds x to the min-heap h.
 func pushMin(h []item, x item) []item {
@@ -66,6 +69,19 @@ func pushMax(h []item, x item) []item {
 	return h
 }
 
+// pushBounded adds x to the max-heap h of at most ef items, dropping the
+// greatest when it is full.
+func pushBounded(h []item, x item, ef int) []item {
+	if len(h) < ef {
+		return pushMax(h, x)
+	}
+	if x.d < h[0].d {
+		h[0] = x
+		siftDownMax(h, 0)
+	}
+	return h
+}
+
 // popMax removes the greatest item, h[0], from the max-heap h.
 func popMax(h []item) []item {
 	n := len(h) - 1
@@ -103,10 +119,10 @@ func siftDownMax(h []item, i int) {
 func sortItems(a []item) {
 	if len(a) > 64 {
 		slices.SortFunc(a, func(x, y item) int {
-			if less(x, y) {
+			if lessID(x, y) {
 				return -1
 			}
-			if less(y, x) {
+			if lessID(y, x) {
 				return 1
 			}
 			return 0
@@ -116,7 +132,7 @@ func sortItems(a []item) {
 	for i := 1; i < len(a); i++ {
 		x := a[i]
 		j := i
-		for j > 0 && less(x, a[j-1]) {
+		for j > 0 && lessID(x, a[j-1]) {
 			a[j] = a[j-1]
 			j--
 		}

@@ -170,10 +170,7 @@ func (s *searcher) searchLayer(eps []item, ef, l int, filter bool, allow func(ui
 		}
 		s.cand = pushMin(s.cand, e)
 		if e.id != skip && (!filter || s.live(e.id, allow)) {
-			s.top = pushMax(s.top, e)
-			if len(s.top) > ef {
-				s.top = popMax(s.top)
-			}
+			s.top = pushBounded(s.top, e, ef)
 		}
 	}
 	bound := float32(math.Inf(1))
@@ -212,10 +209,7 @@ func (s *searcher) searchLayer(eps []item, ef, l int, filter bool, allow func(ui
 			if len(s.top) < ef || d < bound {
 				s.cand = pushMin(s.cand, item{d, id})
 				if id != skip && (!filter || s.live(id, allow)) {
-					s.top = pushMax(s.top, item{d, id})
-					if len(s.top) > ef {
-						s.top = popMax(s.top)
-					}
+					s.top = pushBounded(s.top, item{d, id}, ef)
 				}
 				if len(s.top) > 0 {
 					bound = s.top[0].d
@@ -322,8 +316,8 @@ func (g *Graph) Search(q []float32, k, ef int, allow func(node uint32) bool) []H
 		for i := range res {
 			res[i].d = s.distVec(s.q, s.vec(res[i].id))
 		}
-		sortItems(res)
 	}
+	sortItems(res) // in order already but for ties: break them on the id
 	res = res[:min(k, len(res))]
 	hits := make([]Hit, len(res))
 	for i, r := range res {
@@ -350,15 +344,10 @@ func (g *Graph) Exact(q []float32, k int, allow func(node uint32) bool) []Hit {
 		if atomic.LoadUint32(&p.state[i]) != stateWritten || (allow != nil && !allow(id)) {
 			continue
 		}
-		d := s.distVec(s.q, p.vecs[i*g.dim:(i+1)*g.dim])
-		if len(s.top) < k {
-			s.top = pushMax(s.top, item{d, id})
-		} else if less(item{d, id}, s.top[0]) {
-			s.top[0] = item{d, id}
-			siftDownMax(s.top, 0)
-		}
+		s.top = pushBounded(s.top, item{s.distVec(s.q, p.vecs[i*g.dim:(i+1)*g.dim]), id}, k)
 	}
 	res := s.sorted()
+	sortItems(res)
 	hits := make([]Hit, len(res))
 	for i, r := range res {
 		hits[i] = Hit{Node: r.id, Distance: r.d}
