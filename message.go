@@ -55,7 +55,10 @@ type ToolDef struct {
 type Tool struct {
 	ToolDef
 	Capabilities []string
-	Call         func(ctx context.Context, args json.RawMessage) (string, error)
+	// Source labels the tool's results: SourceWeb for fetched pages,
+	// SourceFile for files; SourceTool when empty.
+	Source Source
+	Call   func(ctx context.Context, args json.RawMessage) (string, error)
 }
 
 // Usage counts the tokens of one model call.

@@ -147,7 +147,11 @@ func (t *Syscalls) Dispatch(ctx context.Context, caps []string, call llmos.ToolC
 		return fail("%s", llmos.ErrorMessage(err))
 	}
 	msg.Content = out
-	msg.Label = llmos.LabelOf(llmos.SourceTool)
+	src := sc.tool.Source
+	if src == "" {
+		src = llmos.SourceTool
+	}
+	msg.Label = llmos.LabelOf(src)
 	return msg
 }
 

@@ -3,10 +3,10 @@
 // and by words at once. Archival memory (package memory) stores everything it
 // keeps here.
 //
-// Index is the interface every backend implements: vector/hnsw, the embedded
-// default (our own HNSW graph, persisted under $LLMOS_HOME), and
-// vector/weaviate, for a cluster. vector/vectortest is the conformance suite
-// they all pass.
+// Index is the interface every backend implements: vector/local, the
+// embedded default (our own HNSW graph from vector/hnsw, BM25, and a
+// write-ahead log under $LLMOS_HOME), and vector/weaviate, for a cluster.
+// vector/vectortest is the conformance suite they all pass.
 //
 // A Query may carry a vector, a text, or both. With both, the search is
 // hybrid: the dense (vector) ranking and the BM25 (text) ranking are fused by

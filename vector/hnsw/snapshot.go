@@ -320,8 +320,14 @@ func (g *Graph) load(d *decoder, n, entry uint32, top int) (*Graph, error) {
 		p, i := node(id)
 		p.upper[i] = lst
 		for k := 1; k <= l; k++ {
-			if err := check(id, g.list(p, i, k), g.cfg.M); err != nil {
+			lst := g.list(p, i, k)
+			if err := check(id, lst, g.cfg.M); err != nil {
 				return nil, err
+			}
+			for _, nb := range lst[1 : 1+lst[0]] {
+				if int(levels[nb]) < k {
+					return nil, corrupt("node %d has a link on layer %d to a node below it", id, k)
+				}
 			}
 		}
 	}

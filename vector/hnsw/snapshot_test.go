@@ -125,6 +125,32 @@ func TestSnapshotCorrupt(t *testing.T) {
 	check("magic", b)
 }
 
+// TestSnapshotBadUpperLink: a link on an upper layer to a node without that
+// layer is caught even under a valid checksum (a search would follow it).
+func TestSnapshotBadUpperLink(t *testing.T) {
+	g := build(t, Config{Dim: 2, M: 4}, clustered(25, 200, 2), 1)
+	snap := snapshot(t, g)
+	n, per := g.Nodes(), 1+g.cfg.M
+	levels := snap[56+4*n*g.dim:][:n]
+	off := 56 + 4*n*g.dim + n + 4*n*(1+2*g.cfg.M)
+	low := bytes.IndexByte(levels, 0) // a node of level 0
+	for id, l := range levels {
+		if l == 0 {
+			continue
+		}
+		if binary.LittleEndian.Uint32(snap[off:]) > 0 && id != low {
+			binary.LittleEndian.PutUint32(snap[off+4:], uint32(low))
+			binary.LittleEndian.PutUint32(snap[len(snap)-4:], crc32.Update(0, castagnoli, snap[:len(snap)-4]))
+			if _, err := Read(bytes.NewReader(snap)); err == nil || !strings.Contains(err.Error(), "below it") {
+				t.Fatalf("Read = %v, want a corrupt error", err)
+			}
+			return
+		}
+		off += 4 * int(l) * per
+	}
+	t.Fatal("no upper link to break")
+}
+
 // errReader fails after some bytes.
 type errReader struct {
 	r io.Reader
