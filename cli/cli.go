@@ -26,6 +26,7 @@ import (
 	"github.com/llmos/llmos/sched"
 	"github.com/llmos/llmos/store/sqlite"
 	"github.com/llmos/llmos/tool/calc"
+	"github.com/llmos/llmos/tool/web"
 	"github.com/llmos/llmos/vector"
 	"github.com/llmos/llmos/vector/local"
 	"github.com/llmos/llmos/vector/weaviate"
@@ -141,7 +142,10 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 		return nil, err
 	}
 	s.sched = sched.New(sched.Config{Default: cfg.Default, Providers: cfg.Limits})
-	tools := []llmos.Tool{calc.Tool()}
+	tools := append([]llmos.Tool{calc.Tool()}, web.Tools(a.env.Getenv, web.Config{
+		AllowPrivate: cfg.Web.AllowPrivate, Allow: cfg.Web.Allow, MaxBytes: cfg.Web.MaxBytes,
+		Timeout: cfg.Web.Timeout.D(), MaxRedirects: cfg.Web.MaxRedirects, UserAgent: cfg.Web.UserAgent,
+	})...)
 	var mem kernel.Memory
 	if withMemory {
 		if err := s.openMemory(ctx, a.env.Getenv); err != nil {

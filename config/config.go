@@ -50,6 +50,20 @@ type Config struct {
 	Namespace string `json:"namespace"`
 	// ContextTokens, if set, overrides every model's context window.
 	ContextTokens int `json:"context_tokens,omitempty"`
+	// Web bounds web_fetch; search backends are chosen by their variables
+	// (LLMOS_SEARCH, SEARXNG_URL, BRAVE_API_KEY, BING_API_KEY).
+	Web Web `json:"web,omitzero"`
+}
+
+// Web is the configuration of web_fetch. Private, loopback and link-local
+// addresses are refused unless AllowPrivate is set or Allow names them.
+type Web struct {
+	AllowPrivate bool     `json:"allow_private,omitempty"`
+	Allow        []string `json:"allow,omitempty"`
+	MaxBytes     int64    `json:"max_bytes,omitempty"`
+	Timeout      Duration `json:"timeout,omitempty"`
+	MaxRedirects int      `json:"max_redirects,omitempty"`
+	UserAgent    string   `json:"user_agent,omitempty"`
 }
 
 // Duration is a time.Duration written as "90s" or "5m" in the file.
@@ -176,6 +190,16 @@ func Load(getenv func(string) string) (Config, error) {
 		if v := getenv(e.name); v != "" {
 			*e.dst = v
 		}
+	}
+	if v := getenv("LLMOS_WEB_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, llmos.Errorf(llmos.CodeInvalid, "LLMOS_WEB_ALLOW_PRIVATE=%q: use true or false", v)
+		}
+		c.Web.AllowPrivate = b
+	}
+	if v := getenv("LLMOS_WEB_ALLOW"); v != "" {
+		c.Web.Allow = strings.Split(v, ",")
 	}
 	if v := getenv("LLMOS_CONTEXT_TOKENS"); v != "" {
 		n, err := strconv.Atoi(v)

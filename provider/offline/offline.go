@@ -4,7 +4,8 @@
 // "sqrt of 2 plus 1"), calls the calculator through the syscall table like a
 // model would, then answers with the calculator's result. Anything else gets
 // an answer that explains how to configure a model. "Remember that ..." stores
-// a fact in archival memory, and "what did I say about ..." searches it. Later capabilities add
+// a fact in archival memory, "what did I say about ..." searches it, and a
+// line "$ CMD" runs CMD through the sandboxed shell tool. Later capabilities add
 // their phrases here (memory, shell).
 package offline
 
@@ -72,6 +73,9 @@ func rules(text string, tools []llmos.ToolDef) (llmos.ToolCall, bool) {
 	arg := func(k, v string) string {
 		b, _ := json.Marshal(map[string]string{k: v})
 		return string(b)
+	}
+	if cmd, ok := strings.CutPrefix(strings.TrimSpace(text), "$ "); ok && strings.TrimSpace(cmd) != "" && hasTool(tools, "shell") {
+		return llmos.ToolCall{ID: "call_shell", Name: "shell", Arguments: arg("command", strings.TrimSpace(cmd))}, true
 	}
 	if m := rememberRe.FindStringSubmatch(text); m != nil && hasTool(tools, "archival_memory_insert") {
 		return llmos.ToolCall{ID: "call_remember", Name: "archival_memory_insert", Arguments: arg("content", m[1])}, true

@@ -80,7 +80,7 @@ func FuzzArithmetic(f *testing.F) {
 }
 
 func TestMemoryPhrases(t *testing.T) {
-	tools := []llmos.ToolDef{{Name: "calc"}, {Name: "archival_memory_insert"}, {Name: "archival_memory_search"}}
+	tools := []llmos.ToolDef{{Name: "calc"}, {Name: "archival_memory_insert"}, {Name: "archival_memory_search"}, {Name: "shell"}}
 	for _, c := range []struct{ in, tool, args string }{
 		{"remember that my favourite book is Dune", "archival_memory_insert", `{"content":"my favourite book is Dune"}`},
 		{"Please remember: the wifi password is on the fridge", "archival_memory_insert", `{"content":"the wifi password is on the fridge"}`},
@@ -88,6 +88,7 @@ func TestMemoryPhrases(t *testing.T) {
 		{"What did I tell you about the trip to Lisbon", "archival_memory_search", `{"query":"the trip to Lisbon"}`},
 		{"do you remember my cat", "archival_memory_search", `{"query":"my cat"}`},
 		{"what is 2+2", "calc", `{"expression":"2+2"}`},
+		{"$ ls -la | wc -l", "shell", `{"command":"ls -la | wc -l"}`},
 	} {
 		resp, err := New().Generate(context.Background(), &llmos.Request{Messages: []llmos.Message{{Role: llmos.RoleUser, Content: c.in}}, Tools: tools}, nil)
 		if err != nil || len(resp.Message.ToolCalls) != 1 || resp.Message.ToolCalls[0].Name != c.tool || resp.Message.ToolCalls[0].Arguments != c.args {
