@@ -26,6 +26,7 @@ import (
 	"github.com/llmos/llmos/sched"
 	"github.com/llmos/llmos/store/sqlite"
 	"github.com/llmos/llmos/tool/calc"
+	"github.com/llmos/llmos/tool/mcp"
 	"github.com/llmos/llmos/tool/web"
 	"github.com/llmos/llmos/vector"
 	"github.com/llmos/llmos/vector/local"
@@ -87,7 +88,7 @@ func (a *app) root() *cobra.Command {
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(),
+	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(), a.mcpCmd(),
 		a.modelsCmd(), a.versionCmd(), a.benchCmd())
 	return root
 }
@@ -100,6 +101,9 @@ type system struct {
 	kernel *kernel.Kernel
 	mem    *memory.Memory
 	index  vector.Index
+	mcp    []*mcp.Client
+	tools  []llmos.Tool
+	calls  *kernel.Syscalls
 	log    *os.File
 }
 
@@ -154,6 +158,13 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 		}
 		tools = append(tools, s.mem.Tools()...)
 		mem = s.mem
+		// MCP servers join the syscall table of the commands that run agents.
+		clients, mtools, errs := mcp.ConnectAll(ctx, cfg.MCPServers, logger)
+		for _, err := range errs {
+			fmt.Fprintf(a.env.Stderr, "llmos: warning: %s\n", llmos.ErrorMessage(err))
+		}
+		s.mcp = clients
+		tools = append(tools, mtools...)
 	}
 	calls := kernel.NewSyscalls()
 	for _, t := range tools {
@@ -162,6 +173,7 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 			return nil, err
 		}
 	}
+	s.tools, s.calls = tools, calls
 	s.kernel, err = kernel.New(kernel.Config{
 		Memory:      mem,
 		Store:       s.store,
@@ -232,6 +244,9 @@ func (s *system) summarizer(getenv func(string) string) func(ctx context.Context
 }
 
 func (s *system) Close() {
+	for _, c := range s.mcp {
+		c.Close()
+	}
 	if s.index != nil {
 		s.index.Close()
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/sched"
+	"github.com/llmos/llmos/tool/mcp"
 )
 
 // Config is every setting of llmos.
@@ -53,6 +54,9 @@ type Config struct {
 	// Web bounds web_fetch; search backends are chosen by their variables
 	// (LLMOS_SEARCH, SEARXNG_URL, BRAVE_API_KEY, BING_API_KEY).
 	Web Web `json:"web,omitzero"`
+	// MCPServers are the MCP servers whose tools join the syscall table as
+	// mcp.<server>.<tool>.
+	MCPServers map[string]mcp.Server `json:"mcp_servers,omitempty"`
 }
 
 // Web is the configuration of web_fetch. Private, loopback and link-local
@@ -241,6 +245,11 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return llmos.Errorf(llmos.CodeInvalid, "log level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	for name, s := range c.MCPServers {
+		if err := s.Validate(); err != nil {
+			return llmos.Errorf(llmos.CodeInvalid, "MCP server %s: %s", name, llmos.ErrorMessage(err))
+		}
 	}
 	for name, l := range c.Limits {
 		if l.MaxConcurrent < 0 || l.TokensPerMinute < 0 {

@@ -133,7 +133,11 @@ func Open(name string, getenv func(string) string) (Model, error) {
 	if key == "" && k.needsKey(getenv) {
 		return nil, llmos.Errorf(llmos.CodeUnauthenticated, "no API key for %s: set %s", prov, k.keyVar)
 	}
-	return k.open(model, k.url(getenv), key)
+	m, err := k.open(model, k.url(getenv), key)
+	if err != nil {
+		return nil, err
+	}
+	return safeNames{m}, nil
 }
 
 // Names lists the known providers.
