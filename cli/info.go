@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"runtime"
 	"runtime/debug"
 	"text/tabwriter"
@@ -79,6 +82,50 @@ func (a *app) versionCmd() *cobra.Command {
 			}
 			fmt.Fprintf(a.env.Stdout, "llmos %s (%s %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return nil
+		},
+	}
+}
+
+func (a *app) toolsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "tools",
+		Short: "List the syscall table: every tool an agent can call, with the capabilities it needs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openWithMemory(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			type row struct {
+				Name         string          `json:"name"`
+				Description  string          `json:"description"`
+				Capabilities []string        `json:"capabilities"`
+				Source       string          `json:"source"`
+				Parameters   json.RawMessage `json:"parameters"`
+			}
+			rows := []row{}
+			for _, t := range s.tools {
+				src := string(t.Source)
+				if src == "" {
+					src = "tool"
+				}
+				caps := t.Capabilities
+				if caps == nil {
+					caps = []string{}
+				}
+				rows = append(rows, row{t.Name, t.Description, caps, src, t.Parameters})
+			}
+			sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+			if a.json {
+				return a.printJSON(rows)
+			}
+			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "TOOL\tCAPABILITIES\tRESULTS\tDESCRIPTION")
+			for _, r := range rows {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, orDash(strings.Join(r.Capabilities, ",")), r.Source, clip(r.Description, 70))
+			}
+			return w.Flush()
 		},
 	}
 }

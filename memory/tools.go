@@ -35,7 +35,8 @@ func (m *Memory) Tools() []llmos.Tool {
 		{
 			ToolDef: llmos.ToolDef{Name: "conversation_search", Description: "Search everything said in earlier conversations, by words and by date (YYYY-MM-DD or RFC 3339).",
 				Parameters: schema(`{"query":{"type":"string"},"after":{"type":"string"},"before":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":50}}`)},
-			Call: m.conversationSearch,
+			Source: llmos.SourceMemory,
+			Call:   m.conversationSearch,
 		},
 		{
 			ToolDef: llmos.ToolDef{Name: "archival_memory_insert", Description: "Store a fact or a document in long-term archival memory.",
@@ -45,7 +46,8 @@ func (m *Memory) Tools() []llmos.Tool {
 		{
 			ToolDef: llmos.ToolDef{Name: "archival_memory_search", Description: "Search long-term archival memory by meaning and words.",
 				Parameters: schema(`{"query":{"type":"string","minLength":1},"k":{"type":"integer","minimum":1,"maximum":50}}`, "query")},
-			Call: m.archivalSearch,
+			Source: llmos.SourceMemory,
+			Call:   m.archivalSearch,
 		},
 	}
 }
