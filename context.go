@@ -11,6 +11,18 @@ type Caller struct {
 	Namespace string
 	// Model is the process's model, provider:model.
 	Model string
+	// Caps are the capabilities the process holds.
+	Caps []string
+}
+
+// Holds reports whether the caller holds a capability ("*" holds all).
+func (c Caller) Holds(capability string) bool {
+	for _, h := range c.Caps {
+		if h == capability || h == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 type callerKey struct{}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -23,10 +24,13 @@ import (
 	"github.com/llmos/llmos/kernel"
 	"github.com/llmos/llmos/memory"
 	"github.com/llmos/llmos/provider"
+	"github.com/llmos/llmos/sandbox"
 	"github.com/llmos/llmos/sched"
 	"github.com/llmos/llmos/store/sqlite"
 	"github.com/llmos/llmos/tool/calc"
 	"github.com/llmos/llmos/tool/mcp"
+	"github.com/llmos/llmos/tool/python"
+	"github.com/llmos/llmos/tool/shell"
 	"github.com/llmos/llmos/tool/web"
 	"github.com/llmos/llmos/vector"
 	"github.com/llmos/llmos/vector/local"
@@ -58,6 +62,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return 0
 	}
+	var x *exitError
+	if errors.As(err, &x) {
+		return x.code
+	}
 	var e *llmos.Error
 	if !errors.As(err, &e) {
 		// cobra's own errors: an unknown command or flag, a wrong number of arguments.
@@ -88,7 +96,7 @@ func (a *app) root() *cobra.Command {
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(), a.mcpCmd(), a.toolsCmd(),
+	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(), a.mcpCmd(), a.toolsCmd(), a.execCmd(), a.doctorCmd(),
 		a.modelsCmd(), a.versionCmd(), a.benchCmd())
 	return root
 }
@@ -102,6 +110,8 @@ type system struct {
 	mem    *memory.Memory
 	index  vector.Index
 	mcp    []*mcp.Client
+	py     *python.Python
+	sh     *shell.Shell
 	tools  []llmos.Tool
 	calls  *kernel.Syscalls
 	log    *os.File
@@ -165,6 +175,7 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 		}
 		s.mcp = clients
 		tools = append(tools, mtools...)
+		tools = append(tools, s.execTools(a.env.Stderr)...)
 	}
 	calls := kernel.NewSyscalls()
 	for _, t := range tools {
@@ -243,7 +254,38 @@ func (s *system) summarizer(getenv func(string) string) func(ctx context.Context
 	}
 }
 
+// execTools returns the python and shell tools in the sandbox, or none, with
+// a note, when no isolation is available (llmos doctor says how to get it).
+func (s *system) execTools(warn io.Writer) []llmos.Tool {
+	cfg := sandboxConfig(s.cfg)
+	cfg.Warn = warn
+	sb, err := sandbox.New(cfg)
+	if err != nil {
+		slog.Warn("no sandbox: the python and shell tools are off", "err", err)
+		return nil
+	}
+	network := func(ctx context.Context) bool {
+		c, _ := llmos.CallerFrom(ctx)
+		return c.Holds("net")
+	}
+	s.py = python.New(sb, python.Options{Network: network})
+	policy := s.cfg.ShellPolicy
+	if policy == nil {
+		policy = &shell.DefaultPolicy
+	}
+	s.sh = shell.New(sb, shell.Options{Policy: policy, Network: network})
+	return []llmos.Tool{s.py.Tool(), s.sh.Tool(), s.sh.SessionTool()}
+}
+
 func (s *system) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.py != nil {
+		s.py.Shutdown(ctx)
+	}
+	if s.sh != nil {
+		s.sh.Shutdown(ctx)
+	}
 	for _, c := range s.mcp {
 		c.Close()
 	}

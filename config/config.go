@@ -19,8 +19,10 @@ import (
 	"time"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/sandbox"
 	"github.com/llmos/llmos/sched"
 	"github.com/llmos/llmos/tool/mcp"
+	"github.com/llmos/llmos/tool/shell"
 )
 
 // Config is every setting of llmos.
@@ -57,6 +59,12 @@ type Config struct {
 	// MCPServers are the MCP servers whose tools join the syscall table as
 	// mcp.<server>.<tool>.
 	MCPServers map[string]mcp.Server `json:"mcp_servers,omitempty"`
+	// Sandbox isolates the python and shell tools: mode auto, bwrap or none
+	// (LLMOS_SANDBOX), and the limits of each run.
+	Sandbox sandbox.Config `json:"sandbox,omitzero"`
+	// ShellPolicy lists the commands the shell tool allows and denies;
+	// shell.DefaultPolicy when absent.
+	ShellPolicy *shell.Policy `json:"shell_policy,omitempty"`
 }
 
 // Web is the configuration of web_fetch. Private, loopback and link-local
@@ -189,7 +197,7 @@ func Load(getenv func(string) string) (Config, error) {
 	for _, e := range []struct {
 		name string
 		dst  *string
-	}{{"LLMOS_LOG_LEVEL", &c.LogLevel}, {"LLMOS_EMBEDDER", &c.Embedder}, {"LLMOS_VECTOR", &c.Vector},
+	}{{"LLMOS_SANDBOX", &c.Sandbox.Mode}, {"LLMOS_LOG_LEVEL", &c.LogLevel}, {"LLMOS_EMBEDDER", &c.Embedder}, {"LLMOS_VECTOR", &c.Vector},
 		{"LLMOS_WEAVIATE_URL", &c.WeaviateURL}, {"LLMOS_NAMESPACE", &c.Namespace}} {
 		if v := getenv(e.name); v != "" {
 			*e.dst = v
@@ -245,6 +253,14 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return llmos.Errorf(llmos.CodeInvalid, "log level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	switch c.Sandbox.Mode {
+	case "", "auto", "bwrap", "none":
+	default:
+		return llmos.Errorf(llmos.CodeInvalid, "sandbox mode %q: use auto, bwrap or none", c.Sandbox.Mode)
+	}
+	if err := c.Sandbox.Limits.Validate(); err != nil {
+		return llmos.Errorf(llmos.CodeInvalid, "sandbox limits: %s", llmos.ErrorMessage(err))
 	}
 	for name, s := range c.MCPServers {
 		if err := s.Validate(); err != nil {

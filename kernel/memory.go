@@ -55,5 +55,5 @@ func (r WindowReport) notable() bool {
 
 // withCaller puts the process's identity in the context given to its tools.
 func withCaller(ctx context.Context, p *Process) context.Context {
-	return llmos.WithCaller(ctx, llmos.Caller{PID: p.PID, Namespace: p.Namespace, Model: p.Model})
+	return llmos.WithCaller(ctx, llmos.Caller{PID: p.PID, Namespace: p.Namespace, Model: p.Model, Caps: p.Caps})
 }

@@ -2,14 +2,44 @@ package hnsw
 
 import "math"
 
-// The distance kernels. Go does not vectorise loops, so each kernel runs
-// eight independent accumulators over slices re-sliced to a common length
-// (which removes the bounds checks): the additions of one step do not wait on
-// each other, which keeps the floating-point units busy. Summation order is
-// fixed, so a distance is the same bit for bit wherever it is computed.
+// The distance kernels. On amd64 with AVX2 and FMA, the assembly of
+// distance_amd64.s runs; elsewhere (and with the purego build tag) the Go
+// kernels below. The Go compiler does not vectorise loops, so each Go kernel
+// runs independent accumulators over slices re-sliced to a common length
+// (which removes the bounds checks): the additions of one step do not wait
+// on each other, which keeps the floating-point units busy. On the
+// benchmark's 128-d vectors the Go L2 kernel takes about 60 ns and the AVX2
+// one about 10 ns.
 
 // l2 returns the squared Euclidean distance between a and b (len(b) >= len(a)).
 func l2(a, b []float32) float32 {
+	b = b[:len(a)]
+	if useAsm && len(a) > 0 {
+		return l2AVX2(&a[0], &b[0], len(a))
+	}
+	return l2Go(a, b)
+}
+
+// dot returns the inner product of a and b (len(b) >= len(a)).
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	if useAsm && len(a) > 0 {
+		return dotAVX2(&a[0], &b[0], len(a))
+	}
+	return dotGo(a, b)
+}
+
+// dotInt8 returns the inner product of two int8 codes (len(b) >= len(a)).
+// It cannot overflow for len(a) <= MaxDim: 127*127*65536 < 2^31.
+func dotInt8(a, b []int8) int32 {
+	b = b[:len(a)]
+	if useAsm && len(a) > 0 {
+		return dotInt8AVX2(&a[0], &b[0], len(a))
+	}
+	return dotInt8Go(a, b)
+}
+
+func l2Go(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -36,8 +66,7 @@ func l2(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot returns the inner product of a and b (len(b) >= len(a)).
-func dot(a, b []float32) float32 {
+func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -55,9 +84,7 @@ func dot(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dotInt8 returns the inner product of two int8 codes (len(b) >= len(a)).
-// It cannot overflow for len(a) <= maxDim: 127*127*65536 < 2^31.
-func dotInt8(a, b []int8) int32 {
+func dotInt8Go(a, b []int8) int32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 int32
 	i := 0

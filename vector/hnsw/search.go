@@ -197,13 +197,13 @@ func (s *searcher) searchLayer(eps []item, ef, l int, filter bool, allow func(ui
 		if len(s.cand) > 0 {
 			s.prefetchLinks(s.cand[0].id, l)
 		}
-		// Load the vectors two ahead of the distance computed.
-		for j := range min(2, len(batch)) {
+		// Load the vectors a few ahead of the distance computed.
+		for j := range min(ahead, len(batch)) {
 			s.prefetchNode(batch[j])
 		}
 		for j, id := range batch {
-			if j+2 < len(batch) {
-				s.prefetchNode(batch[j+2])
+			if j+ahead < len(batch) {
+				s.prefetchNode(batch[j+ahead])
 			}
 			d := s.dist(id)
 			if len(s.top) < ef || d < bound {
@@ -374,6 +374,10 @@ func (s *searcher) prefetchNode(id uint32) {
 	}
 	prefetch(unsafe.Pointer(&p.vecs[i*d]), uintptr(4*d))
 }
+
+// ahead is how many vectors ahead of the distance being computed the search
+// prefetches: far enough for the loads to land, near enough not to evict.
+const ahead = 4
 
 // prefetchLinks starts loading the neighbour list of id on layer l.
 func (s *searcher) prefetchLinks(id uint32, l int) {
