@@ -32,8 +32,8 @@ type VectorOptions struct {
 	Metric string
 	// ExactQueries is the number of queries given exact ground truth by
 	// brute force: the exact-search baseline and the reference for recall.
-	// Zero picks all 1,000 when that is cheap, and down to 100 as n*dim grows
-	// (a 1M x 384 scan takes a tenth of a second per query on one core).
+	// Zero picks all 1,000 when that is cheap, and down to 200 as n*dim grows
+	// (a 1M x 384 scan takes about a tenth of a second per query on one core).
 	ExactQueries int
 	// Progress, when set, is called as the graph is built and the exact
 	// baseline runs: done of total steps (one per insertion, one per exact
@@ -70,7 +70,7 @@ func (o VectorOptions) withDefaults() (VectorOptions, error) {
 		o.Metric = "l2"
 	}
 	if o.ExactQueries == 0 {
-		o.ExactQueries = int(min(VectorQueries, max(100, 1.3e10/(float64(o.N)*float64(o.Dim)))))
+		o.ExactQueries = int(min(VectorQueries, max(200, 1.3e10/(float64(o.N)*float64(o.Dim)))))
 	}
 	switch {
 	case o.N < 10 || o.N > math.MaxInt32:

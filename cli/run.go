@@ -147,7 +147,6 @@ func (a *app) chatCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			spec.Task = "chat"
 			p, err := s.kernel.Spawn(ctx, spec)
 			if err != nil {
 				return err

@@ -91,7 +91,8 @@ type Spec struct {
 }
 
 // Spawn creates a runnable process whose conversation starts with the system
-// prompt and, if the task is not empty, the task as the user's message.
+// prompt and, if the task is not empty, the task as the user's message; a
+// process with no task waits for messages (Send), as a chat does.
 func (k *Kernel) Spawn(ctx context.Context, spec Spec) (*Process, error) {
 	if spec.Model == "" {
 		return nil, llmos.Errorf(llmos.CodeInvalid, "no model given")
@@ -113,6 +114,8 @@ func (k *Kernel) Spawn(ctx context.Context, spec Spec) (*Process, error) {
 	msgs := []llmos.Message{{Role: llmos.RoleSystem, Content: k.cfg.System}}
 	if spec.Task != "" {
 		msgs = append(msgs, llmos.Message{Role: llmos.RoleUser, Content: spec.Task})
+	} else {
+		p.Task = "(chat)"
 	}
 	if err := k.cfg.Store.CreateProcess(ctx, p, msgs); err != nil {
 		return nil, err
