@@ -37,7 +37,7 @@ type VectorOptions struct {
 	ExactQueries int
 	// Progress, when set, is called as the graph is built and the exact
 	// baseline runs: done of total steps (one per insertion, one per exact
-	// query).
+	// query). Calls do not overlap, and done grows.
 	Progress func(done, total int)
 }
 
@@ -175,10 +175,14 @@ func Vector(ctx context.Context, opts VectorOptions) (*VectorResult, error) {
 		return nil, err
 	}
 	total := o.N + o.ExactQueries
-	var done atomic.Int64
+	var mu sync.Mutex // Progress is called from one goroutine at a time
+	done := 0
 	report := func(k int) {
 		if o.Progress != nil {
-			o.Progress(int(done.Add(int64(k))), total)
+			mu.Lock()
+			done += k
+			o.Progress(done, total)
+			mu.Unlock()
 		}
 	}
 
