@@ -10,7 +10,20 @@
 // SDK does, and through one sched.Scheduler that knows the endpoint's limits.
 // The result gives the endpoint's utilization, fairness between processes of
 // equal priority, how much sooner high-priority calls get through than low
-// ones, and goodput against the unscheduled baseline.
+// ones, and goodput against the unscheduled baseline. KernelOverhead adds
+// the kernel's own cost per step (durable state included) against the same
+// model replies and tool calls made in a plain loop.
+//
+// Vector (`llmos bench vector`) builds the HNSW graph of package vector/hnsw
+// on the seeded Gaussian-mixture data of shared/VECTOR-BENCH.md and measures
+// recall@10, distance evaluations and queries per second at each search
+// breadth against brute-force search in the same run.
+//
+// Recall (`llmos bench recall`) plants facts in a synthetic history of
+// messages spread over simulated months, asks about each later in other
+// words, and measures recall@5 of archival memory's hybrid search against
+// each of its rankings alone; then asks through the kernel, with a scripted
+// model, whether the fact reached the context window.
 //
 //	res, err := bench.Sched(ctx, bench.SchedOptions{Processes: 1000, Steps: 3})
 //	if err != nil {
