@@ -2,124 +2,14 @@ package gemini
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
-	"net/url"
-	"strings"
-	"time"
-
-	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
-	"github.com/llmos/llmos/embed/internal/remote"
-	"github.com/llmos/llmos/internal/wire"
+	"github.com/llmos/llmos/internal/genaierr"
 )
 
-// This file maps errors as provider/gemini/errors.go does; the two should
-// move to a shared package under internal/ when a third user appears.
-
-// callError turns an error of the SDK into an llmos error. header holds the
-// headers of the HTTP error reply, if there was one.
+// callError turns an error of the SDK into an llmos error, with the key
+// removed from anything the API sent back.
 func callError(ctx context.Context, err error, header http.Header, key string) *llmos.Error {
-	if ctx.Err() != nil {
-		return wire.TransportError(ctx, name, err)
-	}
-	var api genai.APIError
-	if errors.As(err, &api) {
-		return apiError(api, header, key)
-	}
-	var apiPtr *genai.APIError
-	if errors.As(err, &apiPtr) && apiPtr != nil {
-		return apiError(*apiPtr, header, key)
-	}
-	// Keep the SDK's wrapping (which may quote the whole reply) out of the
-	// message: the decoding error says enough.
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return wire.Malformed(name, syn)
-	}
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
-		return wire.Malformed(name, typ)
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return wire.TransportError(ctx, name, ue)
-	}
-	return wire.TransportError(ctx, name, err)
-}
-
-// apiError maps an error reply of the API. Gemini answers a bad key with 400
-// API_KEY_INVALID, which is mapped like a 401. The wait of a 429 is the
-// longer of the google.rpc.RetryInfo delay in the body and the Retry-After
-// header.
-func apiError(api genai.APIError, header http.Header, key string) *llmos.Error {
-	status := api.Code
-	if status == 0 {
-		status = rpcStatus[api.Status]
-	}
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	msg := remote.Redact(api.Message, key)
-	if status == http.StatusBadRequest && badKey(api.Details) {
-		e := wire.StatusError(name, http.StatusUnauthorized, header, msg)
-		e.Msg = strings.Replace(e.Msg, "(HTTP 401)", "(HTTP 400)", 1)
-		return e
-	}
-	e := wire.StatusError(name, status, header, msg)
-	if e.Code == llmos.CodeRateLimited {
-		e.RetryAfter = max(e.RetryAfter, retryDelay(api.Details))
-	}
-	return e
-}
-
-// rpcStatus maps the google.rpc status names to HTTP statuses, for an error
-// that carries a status but no code.
-var rpcStatus = map[string]int{
-	"INVALID_ARGUMENT":    http.StatusBadRequest,
-	"FAILED_PRECONDITION": http.StatusBadRequest,
-	"OUT_OF_RANGE":        http.StatusBadRequest,
-	"UNAUTHENTICATED":     http.StatusUnauthorized,
-	"PERMISSION_DENIED":   http.StatusForbidden,
-	"NOT_FOUND":           http.StatusNotFound,
-	"RESOURCE_EXHAUSTED":  http.StatusTooManyRequests,
-	"INTERNAL":            http.StatusInternalServerError,
-	"UNKNOWN":             http.StatusInternalServerError,
-	"UNAVAILABLE":         http.StatusServiceUnavailable,
-	"DEADLINE_EXCEEDED":   http.StatusGatewayTimeout,
-}
-
-// badKey reports whether the details of an error hold a
-// google.rpc.ErrorInfo saying the API key is invalid or expired.
-func badKey(details []map[string]any) bool {
-	for _, d := range details {
-		if t, _ := d["@type"].(string); !strings.HasSuffix(t, "google.rpc.ErrorInfo") {
-			continue
-		}
-		switch d["reason"] {
-		case "API_KEY_INVALID", "API_KEY_EXPIRED":
-			return true
-		}
-	}
-	return false
-}
-
-// retryDelay reads the delay of a google.rpc.RetryInfo in the details of an
-// error, a protobuf Duration in JSON such as "7s". Zero if none.
-func retryDelay(details []map[string]any) time.Duration {
-	for _, d := range details {
-		if t, _ := d["@type"].(string); !strings.HasSuffix(t, "google.rpc.RetryInfo") {
-			continue
-		}
-		s, _ := d["retryDelay"].(string)
-		if !strings.HasSuffix(s, "s") {
-			continue
-		}
-		if v, err := time.ParseDuration(s); err == nil && v > 0 {
-			return v
-		}
-	}
-	return 0
+	return genaierr.Map(ctx, name, err, header, key)
 }
