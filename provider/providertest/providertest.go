@@ -13,24 +13,20 @@
 package providertest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/internal/wiretest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden request files in testdata/wire")
@@ -235,44 +231,9 @@ func (h Harness) model(t *testing.T, url string) Model {
 
 // serve starts a server replaying the fixture of a scenario and recording the
 // request it gets.
-func (h Harness) serve(t *testing.T, scenario string) (*httptest.Server, *recorded) {
+func (h Harness) serve(t *testing.T, scenario string) (*httptest.Server, *wiretest.Request) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(h.Dir, scenario+".http"))
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	rec := &recorded{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		rec.set(r, body)
-		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), r)
-		if err != nil {
-			t.Errorf("fixture %s: %v", scenario, err)
-			w.WriteHeader(599)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			if k != "Content-Length" && k != "Transfer-Encoding" {
-				w.Header()[k] = v
-			}
-		}
-		w.WriteHeader(resp.StatusCode)
-		// Write line by line, flushing, as a streaming server would.
-		sc := bufio.NewReader(resp.Body)
-		for {
-			line, err := sc.ReadString('\n')
-			w.Write([]byte(line))
-			if f, ok := w.(http.Flusher); ok {
-				f.Flush()
-			}
-			if err != nil {
-				break
-			}
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv, rec
+	return wiretest.Serve(t, filepath.Join(h.Dir, scenario+".http"))
 }
 
 func (h Harness) ok(t *testing.T, scenario string, req *llmos.Request, stream bool) *llmos.Response {
@@ -325,56 +286,11 @@ func (h Harness) fail(t *testing.T, scenario string, req *llmos.Request, stream 
 	return err
 }
 
-type recorded struct {
-	mu     sync.Mutex
-	method string
-	path   string
-	header http.Header
-	query  string
-	body   []byte
-}
-
-func (r *recorded) set(req *http.Request, body []byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.method, r.path, r.header, r.query, r.body = req.Method, req.URL.Path, req.Header.Clone(), req.URL.RawQuery, body
-}
-
 // checkRequest checks that the key was sent and compares the request with its
 // golden file.
-func (h Harness) checkRequest(t *testing.T, scenario string, rec *recorded) {
+func (h Harness) checkRequest(t *testing.T, scenario string, rec *wiretest.Request) {
 	t.Helper()
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	sent := strings.Contains(rec.query, Key)
-	for _, vs := range rec.header {
-		for _, v := range vs {
-			sent = sent || strings.Contains(v, Key)
-		}
-	}
-	if !sent {
-		t.Errorf("the API key was not sent in a header or the query")
-	}
-	var body any
-	if err := json.Unmarshal(rec.body, &body); err != nil {
-		t.Fatalf("request body is not JSON: %v\n%s", err, rec.body)
-	}
-	got, _ := json.MarshalIndent(map[string]any{"method": rec.method, "path": rec.path, "body": body}, "", "  ")
-	got = append(got, '\n')
-	file := filepath.Join(h.Dir, scenario+".request.json")
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("golden request: %v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("request differs from %s (go test -update rewrites it):\n got: %s\nwant: %s", file, got, want)
-	}
+	rec.Check(t, filepath.Join(h.Dir, scenario+".request.json"), Key, *update, "update")
 }
 
 func checkText(t *testing.T, resp *llmos.Response) {
