@@ -323,7 +323,7 @@ func (k *Kernel) waitStopped(ctx context.Context, pid int64) (*Process, error) {
 			return nil, err
 		}
 		if p.State != StateRunning {
-			if p.State == StateInterrupted && !p.State.Final() {
+			if p.State == StateInterrupted {
 				p.State, p.Error, p.ErrorCode, p.Updated = StateKilled, "killed", llmos.CodeCanceled, time.Now().UTC()
 				return p, k.cfg.Store.SaveProcess(ctx, p)
 			}

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -178,10 +179,11 @@ func (r *run) syscalls(ctx context.Context, calls []llmos.ToolCall) []llmos.Mess
 // argsJSON keeps a model's arguments in the trace as JSON when they are JSON,
 // and as a JSON string otherwise.
 func argsJSON(s string) []byte {
-	if b := []byte(s); jsonValid(b) {
+	if b := []byte(s); len(b) > 0 && json.Valid(b) {
 		return b
 	}
-	return jsonString(s)
+	b, _ := json.Marshal(s)
+	return b
 }
 
 // estimateTokens guesses the tokens of a call for the scheduler's admission:
