@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 
 	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/embed/internal/remote"
+	"github.com/llmos/llmos/internal/googleai"
 )
 
 // name is how errors name this provider.
@@ -22,9 +20,7 @@ const name = "gemini"
 const DefaultModel = "gemini-embedding-001"
 
 // DefaultBaseURL is the Gemini Developer API's root.
-const DefaultBaseURL = "https://generativelanguage.googleapis.com/"
-
-const defaultVersion = "v1beta"
+const DefaultBaseURL = googleai.DefaultBaseURL
 
 // maxItems is the most texts batchEmbedContents takes at once.
 const maxItems = 100
@@ -78,7 +74,7 @@ func New(cfg Config) (*Embedder, error) {
 	if model == "" {
 		model = DefaultModel
 	}
-	base, version, err := splitBaseURL(cfg.BaseURL)
+	base, version, err := googleai.SplitBaseURL(name, cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +87,7 @@ func New(cfg Config) (*Embedder, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = headerTap{base: rt}
+	hc.Transport = googleai.Tap(rt)
 	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
 		APIKey:     cfg.APIKey,
 		Backend:    genai.BackendGeminiAPI,
@@ -152,10 +148,10 @@ func (e *Embedder) call(ctx context.Context, texts []string) ([][]float32, error
 	if e.dims > 0 {
 		config = &genai.EmbedContentConfig{OutputDimensionality: genai.Ptr(int32(e.dims))}
 	}
-	sink := &headerSink{}
-	resp, err := e.client.Models.EmbedContent(context.WithValue(ctx, sinkKey{}, sink), e.model, contents, config)
+	callCtx, sink := googleai.WithSink(ctx)
+	resp, err := e.client.Models.EmbedContent(callCtx, e.model, contents, config)
 	if err != nil {
-		return nil, callError(ctx, err, sink.get(), e.key)
+		return nil, callError(ctx, err, sink.Get(), e.key)
 	}
 	out := make([][]float32, len(resp.Embeddings))
 	for i, emb := range resp.Embeddings {
@@ -164,62 +160,4 @@ func (e *Embedder) call(ctx context.Context, texts []string) ([][]float32, error
 		}
 	}
 	return out, nil
-}
-
-var versionRE = regexp.MustCompile(`^v[0-9]+((alpha|beta)[0-9]*)?$`)
-
-// splitBaseURL returns the base URL the SDK should use and the API version:
-// a trailing version segment of raw is moved out of the URL.
-func splitBaseURL(raw string) (base, version string, err error) {
-	if raw == "" {
-		return DefaultBaseURL, defaultVersion, nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "", "", llmos.Errorf(llmos.CodeInvalid, "%s: base URL %q is not an absolute URL", name, raw)
-	}
-	version = defaultVersion
-	p := strings.TrimRight(u.Path, "/")
-	if i := strings.LastIndex(p, "/"); i >= 0 && versionRE.MatchString(p[i+1:]) {
-		version, p = p[i+1:], p[:i]
-	}
-	u.Path, u.RawPath = p+"/", ""
-	return u.String(), version, nil
-}
-
-// The SDK's APIError does not keep the reply's headers, so a RoundTripper
-// records the headers of an error reply into a sink that travels in the
-// request's context; Retry-After is read from there.
-
-type sinkKey struct{}
-
-type headerSink struct {
-	mu sync.Mutex
-	h  http.Header
-}
-
-func (s *headerSink) set(h http.Header) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.h = h
-}
-
-func (s *headerSink) get() http.Header {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.h
-}
-
-type headerTap struct {
-	base http.RoundTripper
-}
-
-func (t headerTap) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(r)
-	if resp != nil && resp.StatusCode >= 400 {
-		if s, ok := r.Context().Value(sinkKey{}).(*headerSink); ok {
-			s.set(resp.Header.Clone())
-		}
-	}
-	return resp, err
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 
 	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/internal/googleai"
 	"github.com/llmos/llmos/internal/wire"
 )
 
@@ -20,10 +18,7 @@ const name = "gemini"
 
 // DefaultBaseURL is the Gemini Developer API's root, used when Config.BaseURL
 // is empty.
-const DefaultBaseURL = "https://generativelanguage.googleapis.com/"
-
-// defaultVersion is the API version used when the base URL names none.
-const defaultVersion = "v1beta"
+const DefaultBaseURL = googleai.DefaultBaseURL
 
 // Config says where the Gemini Developer API is and how to call it.
 type Config struct {
@@ -58,7 +53,7 @@ func New(cfg Config) (*Model, error) {
 	if cfg.APIKey == "" {
 		return nil, llmos.Errorf(llmos.CodeUnauthenticated, "no API key for %s: set GEMINI_API_KEY", name)
 	}
-	base, version, err := splitBaseURL(cfg.BaseURL)
+	base, version, err := googleai.SplitBaseURL(name, cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +66,7 @@ func New(cfg Config) (*Model, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = headerTap{base: rt}
+	hc.Transport = googleai.Tap(rt)
 	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
 		APIKey:     cfg.APIKey,
 		Backend:    genai.BackendGeminiAPI,
@@ -112,13 +107,12 @@ func (m *Model) Generate(ctx context.Context, req *llmos.Request, stream func(ll
 	if err != nil {
 		return nil, err
 	}
-	sink := &headerSink{}
-	callCtx := context.WithValue(ctx, sinkKey{}, sink)
+	callCtx, sink := googleai.WithSink(ctx)
 	var r reply
 	if stream == nil {
 		resp, err := m.client.Models.GenerateContent(callCtx, req.Model, contents, config)
 		if err != nil {
-			return nil, callError(ctx, err, sink.get())
+			return nil, callError(ctx, err, sink.Get())
 		}
 		r.add(resp)
 		if !r.done && len(r.calls) == 0 && r.text.Len() == 0 {
@@ -128,7 +122,7 @@ func (m *Model) Generate(ctx context.Context, req *llmos.Request, stream func(ll
 	}
 	for chunk, err := range m.client.Models.GenerateContentStream(callCtx, req.Model, contents, config) {
 		if err != nil {
-			return nil, callError(ctx, err, sink.get())
+			return nil, callError(ctx, err, sink.Get())
 		}
 		if text := r.add(chunk); text != "" {
 			stream(llmos.Delta{Text: text})
@@ -141,62 +135,4 @@ func (m *Model) Generate(ctx context.Context, req *llmos.Request, stream func(ll
 		return nil, wire.Truncated(name)
 	}
 	return r.response(), nil
-}
-
-var versionRE = regexp.MustCompile(`^v[0-9]+((alpha|beta)[0-9]*)?$`)
-
-// splitBaseURL returns the base URL the SDK should use and the API version:
-// a trailing version segment of raw is moved out of the URL.
-func splitBaseURL(raw string) (base, version string, err error) {
-	if raw == "" {
-		return DefaultBaseURL, defaultVersion, nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return "", "", llmos.Errorf(llmos.CodeInvalid, "%s: base URL %q is not an absolute URL", name, raw)
-	}
-	version = defaultVersion
-	p := strings.TrimRight(u.Path, "/")
-	if i := strings.LastIndex(p, "/"); i >= 0 && versionRE.MatchString(p[i+1:]) {
-		version, p = p[i+1:], p[:i]
-	}
-	u.Path, u.RawPath = p+"/", ""
-	return u.String(), version, nil
-}
-
-// The SDK's APIError does not keep the reply's headers, so a RoundTripper
-// records the headers of an error reply into a sink that travels in the
-// request's context; Retry-After is read from there.
-
-type sinkKey struct{}
-
-type headerSink struct {
-	mu sync.Mutex
-	h  http.Header
-}
-
-func (s *headerSink) set(h http.Header) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.h = h
-}
-
-func (s *headerSink) get() http.Header {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.h
-}
-
-type headerTap struct {
-	base http.RoundTripper
-}
-
-func (t headerTap) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(r)
-	if resp != nil && resp.StatusCode >= 400 {
-		if s, ok := r.Context().Value(sinkKey{}).(*headerSink); ok {
-			s.set(resp.Header.Clone())
-		}
-	}
-	return resp, err
 }

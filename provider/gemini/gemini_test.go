@@ -15,6 +15,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/internal/googleai"
 	"github.com/llmos/llmos/provider/providertest"
 )
 
@@ -211,7 +212,7 @@ func TestSplitBaseURL(t *testing.T) {
 		{"http://127.0.0.1:8080/gw/v1alpha", "http://127.0.0.1:8080/gw/", "v1alpha"},
 		{"http://proxy/gemini", "http://proxy/gemini/", "v1beta"},
 	} {
-		base, version, err := splitBaseURL(c.in)
+		base, version, err := googleai.SplitBaseURL(name, c.in)
 		if err != nil || base != c.base || version != c.version {
 			t.Errorf("splitBaseURL(%q) = %q, %q, %v; want %q, %q", c.in, base, version, err, c.base, c.version)
 		}

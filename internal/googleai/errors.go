@@ -1,8 +1,10 @@
-// Package genaierr maps the errors of Google's genai SDK to llmos errors, for
-// the two adapters on it (provider/gemini and embed/gemini): statuses and
-// google.rpc status names to codes, a bad key (400 API_KEY_INVALID) to
-// unauthenticated, and the wait of a 429 from its RetryInfo or Retry-After.
-package genaierr
+// Package googleai holds what the two adapters on Google's genai SDK
+// (provider/gemini and embed/gemini) share: the mapping of its errors to llmos
+// errors (statuses and google.rpc status names to codes, a bad key, 400
+// API_KEY_INVALID, to unauthenticated, and the wait of a 429 from its
+// RetryInfo or Retry-After), the base URL and API version, and the capture
+// of error replies' headers, which the SDK drops.
+package googleai
 
 import (
 	"context"
