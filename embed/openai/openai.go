@@ -276,22 +276,5 @@ func bodyDetail(resp *http.Response) string {
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	var v struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-	}
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	var inner struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(v.Error, &inner) == nil && inner.Message != "" {
-		return inner.Message
-	}
-	var s string
-	if json.Unmarshal(v.Error, &s) == nil && s != "" {
-		return s
-	}
-	return v.Message
+	return wire.ErrorDetail(raw)
 }

@@ -108,3 +108,27 @@ func shorten(s string) string {
 	}
 	return s
 }
+
+// ErrorDetail reads the message of an error body in the forms APIs and
+// compatible servers use: {"error":{"message":...}}, {"error":"..."} or
+// {"message":...}. Empty if the body is none of these.
+func ErrorDetail(body []byte) string {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	var inner struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(v.Error, &inner) == nil && inner.Message != "" {
+		return inner.Message
+	}
+	var s string
+	if json.Unmarshal(v.Error, &s) == nil && s != "" {
+		return s
+	}
+	return v.Message
+}

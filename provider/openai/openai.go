@@ -303,26 +303,7 @@ func streamDetail(se *ssestream.StreamError) string {
 	return "unspecified error"
 }
 
-func errorMessage(raw []byte) string {
-	var v struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-	}
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
-	var inner struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(v.Error, &inner) == nil && inner.Message != "" {
-		return inner.Message
-	}
-	var s string
-	if json.Unmarshal(v.Error, &s) == nil && s != "" {
-		return s
-	}
-	return v.Message
-}
+func errorMessage(raw []byte) string { return wire.ErrorDetail(raw) }
 
 func usage(u openai.CompletionUsage) llmos.Usage {
 	return llmos.Usage{InputTokens: int(u.PromptTokens), OutputTokens: int(u.CompletionTokens)}
