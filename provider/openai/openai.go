@@ -293,17 +293,16 @@ func bodyDetail(resp *http.Response) string {
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	return errorMessage(raw)
+	return wire.ErrorDetail(raw)
 }
 
 func streamDetail(se *ssestream.StreamError) string {
-	if msg := errorMessage(se.Event.Data); msg != "" {
+	if msg := wire.ErrorDetail(se.Event.Data); msg != "" {
 		return msg
 	}
 	return "unspecified error"
 }
 
-func errorMessage(raw []byte) string { return wire.ErrorDetail(raw) }
 
 func usage(u openai.CompletionUsage) llmos.Usage {
 	return llmos.Usage{InputTokens: int(u.PromptTokens), OutputTokens: int(u.CompletionTokens)}
