@@ -96,7 +96,7 @@ func (a *app) root() *cobra.Command {
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(), a.mcpCmd(), a.toolsCmd(), a.execCmd(), a.doctorCmd(),
+	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(), a.mcpCmd(), a.toolsCmd(), a.execCmd(), a.doctorCmd(), a.scanCmd(),
 		a.modelsCmd(), a.versionCmd(), a.benchCmd())
 	return root
 }
