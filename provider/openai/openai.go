@@ -303,7 +303,6 @@ func streamDetail(se *ssestream.StreamError) string {
 	return "unspecified error"
 }
 
-
 func usage(u openai.CompletionUsage) llmos.Usage {
 	return llmos.Usage{InputTokens: int(u.PromptTokens), OutputTokens: int(u.CompletionTokens)}
 }
