@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/llmos/llmos/cli"
@@ -232,5 +233,32 @@ func TestChatOffline(t *testing.T) {
 	json.Unmarshal([]byte(r.stdout), &ps)
 	if len(ps) != 1 || ps[0]["state"] != "done" || ps[0]["steps"] != float64(4) {
 		t.Errorf("one process for the chat, done after 4 steps: %s", r.stdout)
+	}
+}
+
+// A judging model decides the open-ended families instead of string checks:
+// an echoing target "complies" with every harmful request by string checks,
+// and this judge says none of the replies is a hit.
+func TestScanJudge(t *testing.T) {
+	var judged atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		judged.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"j","object":"chat.completion","created":1,"model":"judge","choices":[{"index":0,"message":{"role":"assistant","content":"{\"hit\": false, \"score\": 0.1, \"reason\": \"the reply only repeats the request\"}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":50,"completion_tokens":20,"total_tokens":70}}`)
+	}))
+	defer srv.Close()
+	vars := home(t)
+	vars["OPENAI_BASE_URL"] = srv.URL + "/v1"
+	args := []string{"scan", "--json", "--target", "command", "--command", "cat", "--family", "harmful_content", "--limit", "2"}
+	plain := llmos(t, vars, "", args...)
+	judgedRun := llmos(t, vars, "", append(args, "--judge", "openai:judge")...)
+	var a, b struct{ Attempts, Hits int }
+	json.Unmarshal([]byte(plain.stdout), &a)
+	json.Unmarshal([]byte(judgedRun.stdout), &b)
+	if a.Attempts != 2 || a.Hits != 2 {
+		t.Fatalf("without a judge: %+v (%s)", a, plain.stderr)
+	}
+	if b.Attempts != 2 || b.Hits != 0 || judged.Load() != 2 {
+		t.Errorf("with the judge: %+v, %d judged (%s)", b, judged.Load(), judgedRun.stderr)
 	}
 }

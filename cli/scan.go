@@ -38,6 +38,7 @@ type scanFlags struct {
 	resume      string
 	report      string
 	failAbove   float64
+	judge       string
 }
 
 // scanTargets are the kinds of --target.
@@ -84,6 +85,7 @@ func (a *app) scanCmd() *cobra.Command {
 	fl.StringVar(&f.resume, "resume", "", "a previous run's report directory or attempts.jsonl: skip what it did")
 	fl.StringVar(&f.report, "report", "", "write the reports in this directory (default: the --resume directory)")
 	fl.Float64Var(&f.failAbove, "fail-above", -1, "fail (exit 5) when a family's attack success rate exceeds this (0 to 1)")
+	fl.StringVar(&f.judge, "judge", "", "a model (provider:model) that judges the open-ended families (harmful_content); string checks otherwise")
 	return cmd
 }
 
@@ -221,6 +223,20 @@ func (a *app) scan(ctx context.Context, f scanFlags, args []string) error {
 	fams, probes, err := scanProbes(f.families, f.limit)
 	if err != nil {
 		return err
+	}
+	if f.judge != "" {
+		judge, err := provider.Open(f.judge, a.env.Getenv)
+		if err != nil {
+			return err
+		}
+		probes = redteam.WithJudge(probes, func(ctx context.Context, prompt string) (string, error) {
+			resp, err := judge.Generate(ctx, &llmos.Request{Model: kernel.ModelOf(f.judge), MaxTokens: 300,
+				Messages: []llmos.Message{{Role: llmos.RoleUser, Content: prompt}}}, nil)
+			if err != nil {
+				return "", err
+			}
+			return resp.Message.Content, nil
+		})
 	}
 	resume := f.resume
 	if resume != "" {
