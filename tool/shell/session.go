@@ -41,6 +41,15 @@ type term struct {
 // maxPending bounds the output kept between calls.
 const maxPending = 256 << 10
 
+// signalForeground sends sig to the process group in the terminal's
+// foreground, as the terminal driver does for ^C.
+func (t *term) signalForeground(sig unix.Signal) {
+	pgrp, err := unix.IoctlGetInt(int(t.ptmx.Fd()), unix.TIOCGPGRP)
+	if err == nil && pgrp > 1 {
+		unix.Kill(-pgrp, sig)
+	}
+}
+
 func (t *term) close() {
 	t.proc.Kill()
 	go func() {
@@ -176,7 +185,7 @@ func (s *Shell) Session(ctx context.Context, pid int64, in SessionInput) (string
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	var fresh []byte
-	status, finished, ended := "", false, false
+	status, finished, ended, resent := "", false, false, false
 	lastOutput := time.Now()
 	for !finished && !ended {
 		t.mu.Lock()
@@ -199,6 +208,15 @@ func (s *Shell) Session(ctx context.Context, pid int64, in SessionInput) (string
 		select {
 		case <-notify:
 		case <-quiet.C:
+			if in.Interrupt && !resent && len(prompts) == 0 {
+				// The ^C went unheard (it can fall between two commands of a
+				// list, or a program may have turned the terminal's signals
+				// off): signal the terminal's foreground group directly, once.
+				resent = true
+				t.signalForeground(unix.SIGINT)
+				lastOutput = time.Now()
+				break
+			}
 			if len(fresh) > 0 || lines == 0 {
 				ended = true // quiet: a program waits for input, or works silently
 			}
