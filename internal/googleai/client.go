@@ -2,11 +2,14 @@ package googleai
 
 import (
 	"context"
+
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+
+	"google.golang.org/genai"
 
 	"github.com/llmos/llmos"
 )
@@ -86,4 +89,41 @@ func (t headerTap) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// NewClient returns a genai client for the Gemini Developer API at baseURL
+// (DefaultBaseURL when empty) with key: environment variables are never
+// consulted, the SDK makes one attempt per call (retries are the
+// scheduler's), and error replies' headers are captured for WithSink.
+// httpClient, if not nil, is copied, not changed.
+func NewClient(name, baseURL, key string, httpClient *http.Client) (*genai.Client, error) {
+	base, version, err := SplitBaseURL(name, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{}
+	if httpClient != nil {
+		c := *httpClient
+		hc = &c
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = Tap(rt)
+	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
+		APIKey:     key,
+		Backend:    genai.BackendGeminiAPI,
+		HTTPClient: hc,
+		HTTPOptions: genai.HTTPOptions{
+			BaseURL:      base,
+			APIVersion:   version,
+			RetryOptions: &genai.HTTPRetryOptions{Attempts: genai.Ptr[int32](1)},
+		},
+	})
+	if err != nil {
+		// The SDK's error prints the whole config, key included: drop it.
+		return nil, llmos.Errorf(llmos.CodeInvalid, "%s: cannot configure the client", name)
+	}
+	return client, nil
 }

@@ -53,34 +53,9 @@ func New(cfg Config) (*Model, error) {
 	if cfg.APIKey == "" {
 		return nil, llmos.Errorf(llmos.CodeUnauthenticated, "no API key for %s: set GEMINI_API_KEY", name)
 	}
-	base, version, err := googleai.SplitBaseURL(name, cfg.BaseURL)
+	client, err := googleai.NewClient(name, cfg.BaseURL, cfg.APIKey, cfg.HTTPClient)
 	if err != nil {
 		return nil, err
-	}
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		c := *cfg.HTTPClient
-		hc = &c
-	}
-	rt := hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	hc.Transport = googleai.Tap(rt)
-	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
-		APIKey:     cfg.APIKey,
-		Backend:    genai.BackendGeminiAPI,
-		HTTPClient: hc,
-		HTTPOptions: genai.HTTPOptions{
-			BaseURL:    base,
-			APIVersion: version,
-			// One attempt: the scheduler decides about retries.
-			RetryOptions: &genai.HTTPRetryOptions{Attempts: genai.Ptr[int32](1)},
-		},
-	})
-	if err != nil {
-		// The SDK's error prints the whole config, key included: drop it.
-		return nil, llmos.Errorf(llmos.CodeInvalid, "%s: cannot configure the client", name)
 	}
 	return &Model{client: client}, nil
 }
