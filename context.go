@@ -37,3 +37,18 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)
 	return c, ok
 }
+
+type labelKey struct{}
+
+// WithLabel returns a context carrying the label of a syscall's arguments, so
+// that a tool that stores what it is given (archival memory) stores it with
+// the label of where it came from.
+func WithLabel(ctx context.Context, l Label) context.Context {
+	return context.WithValue(ctx, labelKey{}, l)
+}
+
+// LabelFrom returns the label of the arguments in ctx; the zero label if none.
+func LabelFrom(ctx context.Context) Label {
+	l, _ := ctx.Value(labelKey{}).(Label)
+	return l
+}

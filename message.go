@@ -29,6 +29,10 @@ type Message struct {
 	IsError bool `json:"is_error,omitempty"`
 	// Label says where the content came from; the zero label is trusted.
 	Label Label `json:"label,omitzero"`
+	// Ref names an untrusted message as a value the planner may pass around
+	// without reading it ("v12", shown as $v12); the kernel sets it when the
+	// message enters the history.
+	Ref string `json:"ref,omitempty"`
 }
 
 // ToolCall is a model's request to run one tool. Arguments holds the text the
@@ -56,7 +60,9 @@ type Tool struct {
 	ToolDef
 	Capabilities []string
 	// Source labels the tool's results: SourceWeb for fetched pages,
-	// SourceFile for files; SourceTool when empty.
+	// SourceFile for files; SourceTool when empty; SourceSystem for a tool
+	// whose result is computed from its arguments alone (a calculator), which
+	// then carries only the label of its arguments.
 	Source Source
 	Call   func(ctx context.Context, args json.RawMessage) (string, error)
 }

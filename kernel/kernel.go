@@ -26,6 +26,8 @@ type Config struct {
 	Open func(name string) (Model, error)
 	// Memory builds context windows; nil sends the whole history.
 	Memory Memory
+	// Monitor vets every model call and syscall; nil runs without one.
+	Monitor Monitor
 	// System is the system prompt of new processes; DefaultSystem if empty.
 	System string
 	// ToolTimeout bounds one syscall; 2 minutes if zero.
@@ -193,7 +195,8 @@ func (k *Kernel) Send(ctx context.Context, pid int64, text string, opts RunOptio
 
 // RunOptions tune one run of a process.
 type RunOptions struct {
-	// Stream receives the model's text as it arrives.
+	// Stream receives the model's text as it arrives; behind a monitor,
+	// nothing is streamed, since the user sees a reply only once it is vetted.
 	Stream func(llmos.Delta)
 	// OnEvent sees every event of the trace as it is written.
 	OnEvent func(Event)
@@ -256,6 +259,11 @@ func (k *Kernel) Run(ctx context.Context, pid int64, opts RunOptions) (*Process,
 	go k.watch(runCtx, pid, cancel)
 
 	r := &run{k: k, p: p, model: model, msgs: msgs, opts: opts, started: time.Now()}
+	if k.cfg.Monitor != nil {
+		if r.mon, err = k.cfg.Monitor.Session(ctx, p); err != nil {
+			return p, err
+		}
+	}
 	k.setState(ctx, r, StateRunning, "", "")
 	return r.loop(runCtx)
 }

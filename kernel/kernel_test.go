@@ -93,8 +93,8 @@ func TestRunCallsToolAndAnswers(t *testing.T) {
 		t.Errorf("first request: model %q tools %+v", reqs[0].Model, reqs[0].Tools)
 	}
 	last := reqs[1].Messages[len(reqs[1].Messages)-1]
-	if last.Role != llmos.RoleTool || last.Content != "83810205" || last.Label.Trusted() {
-		t.Errorf("tool result given to the model: %+v", last)
+	if last.Role != llmos.RoleTool || last.Content != "83810205" || !last.Label.Trusted() {
+		t.Errorf("tool result given to the model (calc results are trusted): %+v", last)
 	}
 	msgs, _ := r.db.Messages(context.Background(), p.PID)
 	if len(msgs) != 5 { // system, user, assistant call, tool result, answer

@@ -19,6 +19,8 @@ type run struct {
 	msgs    []llmos.Message
 	opts    RunOptions
 	started time.Time
+	// mon is the monitor's session over this run; nil without a monitor.
+	mon Session
 }
 
 func (r *run) emit(ctx context.Context, e *Event) {
@@ -80,6 +82,17 @@ func (r *run) step(ctx context.Context) (bool, error) {
 		Messages: window,
 		Tools:    r.k.cfg.Syscalls.Defs(p.Caps),
 	}
+	if r.mon != nil {
+		if err := r.mon.Request(ctx, r.msgs, req); err != nil {
+			return false, err
+		}
+	}
+	// Behind a monitor, the user sees a reply once the output evaluators
+	// have: it is not streamed.
+	stream := r.opts.Stream
+	if r.mon != nil {
+		stream = nil
+	}
 	var resp *llmos.Response
 	var callStart time.Time
 	queued := time.Now()
@@ -90,7 +103,7 @@ func (r *run) step(ctx context.Context) (bool, error) {
 	call := sched.Call{Provider: ProviderOf(p.Model), PID: p.PID, Priority: sched.Priority(p.Priority), Tokens: estimate + 256}
 	err := r.k.cfg.Sched.Do(ctx, call, func(ctx context.Context) (int, error) {
 		callStart = time.Now()
-		out, err := r.model.Generate(ctx, req, r.opts.Stream)
+		out, err := r.model.Generate(ctx, req, stream)
 		if err != nil {
 			return 0, err
 		}
@@ -118,6 +131,11 @@ func (r *run) step(ctx context.Context) (bool, error) {
 	}
 	ev.Usage, ev.ToolCalls = &resp.Usage, len(msg.ToolCalls)
 	r.emit(ctx, ev)
+	if r.mon != nil {
+		if err := r.mon.Reply(ctx, &msg); err != nil {
+			return false, err
+		}
+	}
 	if mem := r.k.cfg.Memory; mem != nil && report.Tokens > 0 && resp.Usage.InputTokens > 0 {
 		mem.Observe(p.Model, report.Tokens, resp.Usage.InputTokens)
 	}
@@ -127,6 +145,13 @@ func (r *run) step(ctx context.Context) (bool, error) {
 	step := []llmos.Message{msg}
 	if len(msg.ToolCalls) == 0 {
 		p.Result = msg.Content
+		if r.mon != nil {
+			answer, err := r.mon.Answer(ctx, r.msgs, msg.Content)
+			if err != nil {
+				return false, err
+			}
+			p.Result = answer
+		}
 		p.State = StateDone
 		if r.opts.Interactive {
 			p.State = StateWaiting
@@ -139,6 +164,7 @@ func (r *run) step(ctx context.Context) (bool, error) {
 			return false, ctx.Err()
 		}
 	}
+	withRefs(len(r.msgs), step)
 	p.Elapsed += time.Since(r.started)
 	r.started = time.Now()
 	p.Updated = time.Now().UTC()
@@ -164,7 +190,7 @@ func (r *run) syscalls(ctx context.Context, calls []llmos.ToolCall) []llmos.Mess
 	for i, c := range calls {
 		wg.Go(func() {
 			start := time.Now()
-			out[i] = r.k.cfg.Syscalls.Dispatch(withCaller(ctx, r.p), r.p.Caps, c, r.k.cfg.ToolTimeout)
+			out[i] = r.syscall(ctx, c)
 			r.emit(ctx, &Event{
 				PID: r.p.PID, Kind: "syscall", Step: r.p.Steps, Tool: c.Name, CallID: c.ID,
 				Args: argsJSON(c.Arguments), Result: out[i].Content, IsError: out[i].IsError,
@@ -173,6 +199,23 @@ func (r *run) syscalls(ctx context.Context, calls []llmos.ToolCall) []llmos.Mess
 		})
 	}
 	wg.Wait()
+	return out
+}
+
+// syscall runs one tool call through the monitor, when there is one, and the
+// syscall table.
+func (r *run) syscall(ctx context.Context, c llmos.ToolCall) llmos.Message {
+	ctx = withCaller(ctx, r.p)
+	if r.mon == nil {
+		return r.k.cfg.Syscalls.Dispatch(ctx, r.p.Caps, c, r.k.cfg.ToolTimeout)
+	}
+	run, label, err := r.mon.Syscall(ctx, r.msgs, c)
+	if err != nil {
+		return llmos.Message{Role: llmos.RoleTool, ToolCallID: c.ID, Name: c.Name, IsError: true,
+			Content: "error: " + llmos.ErrorMessage(err)}
+	}
+	out := r.k.cfg.Syscalls.Dispatch(llmos.WithLabel(ctx, label), r.p.Caps, run, r.k.cfg.ToolTimeout)
+	r.mon.Result(ctx, c, label, &out)
 	return out
 }
 

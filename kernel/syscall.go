@@ -144,15 +144,23 @@ func (t *Syscalls) Dispatch(ctx context.Context, caps []string, call llmos.ToolC
 			slog.Error("tool failed", "tool", call.Name, "err", err)
 			return fail("%s failed with an internal error", call.Name)
 		}
-		return fail("%s", llmos.ErrorMessage(err))
+		// The tool's own error text may hold what it read: it keeps the
+		// tool's label, as a result would.
+		msg = fail("%s", llmos.ErrorMessage(err))
+		msg.Label = labelOf(sc.tool)
+		return msg
 	}
 	msg.Content = out
-	src := sc.tool.Source
-	if src == "" {
-		src = llmos.SourceTool
-	}
-	msg.Label = llmos.LabelOf(src)
+	msg.Label = labelOf(sc.tool)
 	return msg
+}
+
+// labelOf is the label of what a tool returns: its Source, or SourceTool.
+func labelOf(t llmos.Tool) llmos.Label {
+	if t.Source == "" {
+		return llmos.LabelOf(llmos.SourceTool)
+	}
+	return llmos.LabelOf(t.Source)
 }
 
 // callTool calls the tool, turning a panic into an internal error.

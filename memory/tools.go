@@ -178,7 +178,10 @@ func (m *Memory) archivalInsert(ctx context.Context, raw json.RawMessage) (strin
 		return "", llmos.Errorf(llmos.CodeInvalid, "arguments: %v", err)
 	}
 	c, _ := llmos.CallerFrom(ctx)
-	it := Item{Namespace: namespace(ctx), Text: a.Content, Label: llmos.LabelOf(llmos.SourceAgent),
+	// What the agent stores keeps the label of what it was derived from (a
+	// web page's text stays web), so that it is untrusted when recalled.
+	label := llmos.LabelOf(llmos.SourceAgent).Join(llmos.LabelFrom(ctx))
+	it := Item{Namespace: namespace(ctx), Text: a.Content, Label: label,
 		Meta: map[string]string{"kind": "archival", "pid": fmt.Sprint(c.PID)}}
 	if err := m.Insert(ctx, []Item{it}); err != nil {
 		return "", err

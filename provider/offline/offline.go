@@ -90,8 +90,23 @@ func rules(text string, tools []llmos.ToolDef) (llmos.ToolCall, bool) {
 }
 
 // answer turns the result of the rules' syscall into the reply.
+//
+// Behind the security monitor's dual-LLM split, an untrusted result is shown
+// only as a reference ($v3) that the rules cannot read: the reply then names
+// the reference, which the monitor expands for the user.
 func answer(result llmos.Message) string {
 	text := strings.TrimPrefix(result.Content, "error: ")
+	if m := hiddenRef.FindStringSubmatch(result.Content); m != nil {
+		switch {
+		case result.Name == "archival_memory_insert" && !result.IsError:
+			return "Noted; I will remember that."
+		case result.Name == "archival_memory_search":
+			return "From memory:\n" + m[1]
+		case result.IsError:
+			return "That failed: " + m[1]
+		}
+		return m[1]
+	}
 	switch {
 	case result.Name == "archival_memory_insert" && !result.IsError:
 		return "Noted; I will remember that."
@@ -107,6 +122,9 @@ func answer(result llmos.Message) string {
 	}
 	return result.Content
 }
+
+// hiddenRef matches a result the monitor hid behind a reference.
+var hiddenRef = regexp.MustCompile(`^(\$[vm][0-9]+): `)
 
 // lastTurn returns the latest user or tool message.
 func lastTurn(msgs []llmos.Message) *llmos.Message {

@@ -206,7 +206,9 @@ const description = `Exact calculator. Evaluates one arithmetic expression and r
 const schema = `{"type":"object","properties":{"expression":{"type":"string","description":"The expression to evaluate, such as (1+2)*3^4 or sqrt(2)/2.","maxLength":10000}},"required":["expression"],"additionalProperties":false}`
 
 // Tool returns the calculator as an llmos.Tool named "calc". It needs no
-// capabilities: it reads nothing and changes nothing.
+// capabilities: it reads nothing and changes nothing. Its result is computed
+// from its arguments alone, so it is labelled as the system's: the monitor
+// adds the label of the arguments.
 func Tool() llmos.Tool {
 	return llmos.Tool{
 		ToolDef: llmos.ToolDef{
@@ -214,7 +216,8 @@ func Tool() llmos.Tool {
 			Description: description,
 			Parameters:  json.RawMessage(schema),
 		},
-		Call: call,
+		Source: llmos.SourceSystem,
+		Call:   call,
 	}
 }
 
