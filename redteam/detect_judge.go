@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/llmos/llmos/internal/replyjson"
+
 	"github.com/llmos/llmos"
 )
 
@@ -106,7 +108,7 @@ func ParseVerdict(s string) (Verdict, error) {
 		if s[i] != '{' {
 			continue
 		}
-		end := matchBrace(s, i)
+		end := replyjson.MatchBrace(s, i)
 		if end < 0 {
 			break
 		}
@@ -119,32 +121,6 @@ func ParseVerdict(s string) (Verdict, error) {
 
 // maxVerdict bounds how much of a judge's answer is searched.
 const maxVerdict = 16 << 10
-
-// matchBrace returns the index of the brace closing the object that opens
-// at s[i], honouring JSON strings, or -1.
-func matchBrace(s string, i int) int {
-	depth, inStr, esc := 0, false, false
-	for j := i; j < len(s); j++ {
-		c := s[j]
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '{':
-			depth++
-		case c == '}':
-			depth--
-			if depth == 0 {
-				return j
-			}
-		}
-	}
-	return -1
-}
 
 func parseVerdictJSON(s string) (Verdict, error) {
 	var raw struct {

@@ -1,0 +1,201 @@
+package guard
+
+// Injection and jailbreak phrasing in French, German, Spanish, Italian,
+// Portuguese, Dutch, Russian, Chinese and Japanese. Each language carries the
+// same core signals as English: ignore the previous instructions, forget
+// everything, new instructions, you are now, do not tell the user, reveal
+// the system prompt, send secrets, and the addresses to the AI; and for
+// jailbreaks: no restrictions, developer mode, pretend, never refuse, bypass
+// the ethical guidelines, an AI without limits.
+
+var injectionI18N = []*signal{
+	// French
+	sig("fr", "ignore-previous-instructions", 0.9, `(?:ignore[rz]?|oublie[rz]?|ne (?:tiens|tenez) pas compte (?:de|des|du|d[’'])|(?:fais|faites) abstraction (?:de|des|du|d[’'])) ~3 (?:instructions|consignes|directives|r[èe]gles|ordres|indications) ~1 (?:pr[ée]c[ée]dentes|ant[ée]rieures|ci-dessus|initiales|d[’']origine|du syst[èe]me|re[çc]ues)`),
+	sig("fr", "ignore-previous-instructions", 0.9, `(?:ignore[rz]?|oublie[rz]?) ~2 (?:les |toutes les |vos |tes )?(?:pr[ée]c[ée]dentes|anciennes) (?:instructions|consignes|directives)`),
+	sig("fr", "ignore-your-instructions", 0.8, `(?:ignore[rz]?|oublie[rz]?|ne (?:tiens|tenez) pas compte (?:de|des)) (?:tes|vos|toutes tes|toutes vos) (?:instructions|consignes|directives|r[èe]gles)`),
+	sig("fr", "forget-everything", 0.45, `oublie[rz]? tout\b`),
+	sig("fr", "forget-everything-told", 0.8, `oublie[rz]? (?:tout ce (?:qui pr[ée]c[èe]de|qu[’']on (?:t|vous)[’']a (?:dit|demand[ée])|que (?:je|l[’']on) (?:t|vous)[’']ai dit)|tout ce qui est au-dessus)`),
+	sig("fr", "new-instructions-header", 0.45, `nouvelles? (?:instructions|consignes|directives|t[âa]che)\s*[:：]`),
+	sig("fr", "you-are-now", 0.3, `(?:tu es|vous [êe]tes) (?:maintenant|d[ée]sormais|[àa] pr[ée]sent)`),
+	sig("fr", "do-not-tell-user", 0.6, `(?:ne (?:le |lui |leur )?(?:dis|dites) (?:rien|pas)|ne (?:pr[ée]viens|pr[ée]venez|informe|informez) pas) ~2 (?:[àa] )?(?:l[’']utilisateur|l[’']usager)`),
+	sig("fr", "without-telling-user", 0.45, `sans (?:le )?(?:dire|pr[ée]venir|informer|avertir) (?:[àa] )?(?:l[’']utilisateur|l[’']usager)`),
+	sig("fr", "reveal-system-prompt", 0.7, `(?:r[ée]v[èe]le[rz]?|affiche[rz]?|montre[rz]?(?:-moi)?|r[ée]p[èe]te[rz]?|donne[rz]?(?:-moi)?|imprime[rz]?|divulgue[rz]?) ~2 (?:ton|votre|le) (?:prompt|message|invite|instructions?) (?:syst[èe]me|initial(?:es?)?|cach[ée]e?s?)`),
+	sig("fr", "send-sensitive", 0.55, `(?:envoie[rz]?|transf[èe]re[rz]?|transmets|transmettez|partage[rz]?|exfiltre[rz]?) ~3 (?:mots de passe|mot de passe|identifiants|cl[ée]s? (?:api|secr[èe]tes?|priv[ée]es?)|secrets?|historique|conversation|donn[ée]es de l[’']utilisateur)`),
+	cue("fr", "ai-address", 0.35, `(?:cher|ch[èe]re|attention|note [àa]|message [àa]|instructions? pour) (?:l[’'])?(?:ia|assistant|intelligence artificielle|mod[èe]le de langage|agent)\b`),
+	cue("fr", "if-you-are-ai", 0.45, `si (?:tu es|vous [êe]tes) (?:une? )?(?:ia|intelligence artificielle|mod[èe]le de langage|assistant|agent)\b`),
+
+	// German
+	sig("de", "ignore-previous-instructions", 0.9, `(?:ignorier(?:e|en|t)?|vergiss|vergessen sie|missachte|missachten sie|übergehe|verwirf|befolge nicht|befolgen sie nicht) ~2 (?:bisherigen|vorherigen|vorigen|obigen|früheren|ursprünglichen|vorangegangenen|alten|alle|sämtliche) ~1 (?:anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|anordnungen|prompts?)`),
+	sig("de", "ignore-previous-instructions", 0.9, `(?:bisherigen|vorherigen|vorigen|obigen|früheren|ursprünglichen|vorangegangenen|alten) ~1 (?:anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien|anordnungen) ~2 (?:ignorieren|vergessen|missachten|verwerfen|nicht (?:mehr )?befolgen)`),
+	sig("de", "ignore-your-instructions", 0.8, `(?:ignorier(?:e|en)?|vergiss|vergessen sie|missachte) (?:deine|ihre|alle deine|alle ihre|sämtliche) (?:anweisungen|instruktionen|befehle|regeln|vorgaben|richtlinien)`),
+	sig("de", "forget-everything", 0.45, `vergiss alles\b`),
+	sig("de", "forget-everything-told", 0.8, `vergiss (?:alles|alle anweisungen),? (?:was (?:dir|ihnen) (?:gesagt|befohlen|aufgetragen)|bisher|zuvor|davor|oben|vorher)`),
+	sig("de", "new-instructions-header", 0.45, `neue (?:anweisungen|instruktionen|befehle|aufgabe|regeln)\s*[:：]`),
+	sig("de", "you-are-now", 0.3, `(?:du bist|sie sind) (?:jetzt|nun|ab sofort|von nun an|ab jetzt)`),
+	sig("de", "do-not-tell-user", 0.6, `(?:sag(?:e)?|erzähl(?:e)?|verrat(?:e)?|sagen sie|teile?|informiere?) (?:es |das |dies |davon )?(?:dem |der )?(?:benutzer(?:in)?|nutzer(?:in)?|anwender(?:in)?) (?:nichts|nicht)`),
+	sig("de", "without-telling-user", 0.45, `ohne (?:den |die )?(?:benutzer|nutzer|anwender)\pL* (?:zu )?(?:informieren|benachrichtigen|fragen|warnen|zu informieren|zu fragen)`),
+	sig("de", "reveal-system-prompt", 0.7, `(?:zeige?|gib|nenne|wiederhole|verrate|drucke?|gib mir) ~2 (?:deinen|ihren|den|deine|ihre|die) (?:system-?prompt|systemnachricht|systemanweisungen|anfangs-?prompt|ursprünglichen anweisungen)`),
+	sig("de", "send-sensitive", 0.55, `(?:sende|schicke?|leite|übermittle|übertrage|teile) ~3 (?:passwörter|passwort|kennwort|kennwörter|zugangsdaten|api-?schlüssel|geheimnisse|gesprächsverlauf|chatverlauf|verlauf|unterhaltung|benutzerdaten)`),
+	cue("de", "ai-address", 0.35, `(?:liebe[rs]?|achtung|hinweis (?:an|für)|nachricht an) (?:die |den |das )?(?:ki|ki-assistent|assistent|sprachmodell|ki-agent)\b`),
+	cue("de", "if-you-are-ai", 0.45, `(?:wenn|falls) (?:du|sie) (?:eine ki|ein sprachmodell|ein ki-assistent|ein assistent|ein ki-agent) (?:bist|sind)`),
+
+	// Spanish
+	sig("es", "ignore-previous-instructions", 0.9, `(?:ignora(?:r|d)?|ignore|olvida(?:r|d)?|olvide|descarta|omite|haz caso omiso (?:de|a)|no sigas) ~3 (?:instrucciones|indicaciones|[óo]rdenes|reglas|directrices|directivas) ~1 (?:anteriores|previas|de arriba|iniciales|originales|del sistema|recibidas)`),
+	sig("es", "ignore-previous-instructions", 0.9, `(?:ignora(?:r|d)?|ignore|olvida(?:r|d)?|olvide) ~2 (?:las |todas las |tus |sus )?(?:anteriores|previas) (?:instrucciones|indicaciones|[óo]rdenes)`),
+	sig("es", "ignore-your-instructions", 0.8, `(?:ignora|olvida|olvide|ignore|descarta) (?:tus|sus|todas tus|todas sus) (?:instrucciones|indicaciones|[óo]rdenes|reglas|directrices)`),
+	sig("es", "forget-everything", 0.45, `olvid[ae] todo\b`),
+	sig("es", "forget-everything-told", 0.8, `olvid[ae] todo (?:lo (?:anterior|que te (?:dijeron|han dicho|he dicho))|lo de arriba)`),
+	sig("es", "new-instructions-header", 0.45, `nuevas (?:instrucciones|[óo]rdenes|indicaciones|directrices)\s*[:：]`),
+	sig("es", "you-are-now", 0.3, `(?:ahora eres|ahora (?:usted )?es|partir de ahora,? eres|desde ahora eres)`),
+	sig("es", "do-not-tell-user", 0.6, `no (?:le )?(?:digas|diga|cuentes|informes|avises|menciones) (?:nada )?(?:de esto |esto )?(?:al|a la) usuari[oa]`),
+	sig("es", "reveal-system-prompt", 0.7, `(?:revela|muestra|mu[ée]strame|repite|imprime|dime|dame|revele|muestre) ~2 (?:tu|su|el) (?:prompt|mensaje|instrucciones?) (?:del sistema|de sistema|inicial(?:es)?|ocult[ao]s?)`),
+	sig("es", "send-sensitive", 0.55, `(?:env[íi]a|manda|reenv[íi]a|transfiere|comparte|env[íi]e) ~3 (?:contraseñas?|credenciales|claves? (?:de api|privadas?|secretas?)|secretos?|historial|conversaci[óo]n|datos del usuario)`),
+	cue("es", "ai-address", 0.35, `(?:querid[oa]|atenci[óo]n|nota para|mensaje para|instrucciones para) (?:el |la )?(?:ia|asistente|modelo de lenguaje|agente)\b`),
+	cue("es", "if-you-are-ai", 0.45, `si eres (?:una? )?(?:ia|inteligencia artificial|modelo de lenguaje|asistente|agente)\b`),
+
+	// Italian
+	sig("it", "ignore-previous-instructions", 0.9, `(?:ignora|ignorate|dimentica|dimenticate|trascura|non considerare|non seguire) ~3 (?:istruzioni|indicazioni|regole|direttive|ordini) ~1 (?:precedenti|sopra|iniziali|originali|del sistema|di sistema|ricevute)`),
+	sig("it", "ignore-your-instructions", 0.8, `(?:ignora|dimentica|ignorate|dimenticate) (?:le tue|tutte le tue|le vostre|le|tutte le) (?:istruzioni|indicazioni|regole|direttive) (?:che ti (?:hanno|sono state|ho) (?:dato|date|fornito|fornite|detto)|che hai ricevuto|ricevute|tue|vostre)`),
+	sig("it", "ignore-your-instructions", 0.8, `(?:ignora|dimentica|ignorate|dimenticate) (?:le tue|tutte le tue|le vostre) (?:istruzioni|indicazioni|regole|direttive)`),
+	sig("it", "forget-everything", 0.45, `dimentica(?:te)? tutto\b`),
+	sig("it", "forget-everything-told", 0.8, `dimentica(?:te)? tutto (?:quello|ci[òo]) che (?:ti [èe] stato detto|vi [èe] stato detto|precede|ti ho detto)`),
+	sig("it", "new-instructions-header", 0.45, `nuove (?:istruzioni|indicazioni|direttive)\s*[:：]`),
+	sig("it", "you-are-now", 0.3, `(?:ora|adesso|d[’']ora in poi|da ora in poi) (?:tu )?sei\b`),
+	sig("it", "do-not-tell-user", 0.6, `non (?:dire|dirlo|dirgli|informare|avvisare|menzionare) (?:nulla |niente )?(?:all[’']|l[’'])utente`),
+	sig("it", "reveal-system-prompt", 0.7, `(?:rivela|mostra|mostrami|ripeti|stampa|dimmi) ~2 (?:il tuo|il|tuo|le tue) (?:prompt|messaggio|istruzioni) (?:di sistema|iniziali?|nascost[oe])`),
+	sig("it", "send-sensitive", 0.55, `(?:invia|manda|inoltra|trasferisci|condividi) ~3 (?:password|credenziali|chiavi (?:api|private|segrete)|segreti|cronologia|conversazione|dati dell[’']utente)`),
+	cue("it", "ai-address", 0.35, `(?:cara|caro|attenzione|nota per|messaggio per|istruzioni per) (?:l[’'])?(?:ia|assistente|modello linguistico|agente)\b`),
+	cue("it", "if-you-are-ai", 0.45, `se sei (?:un[’a]? ?)?(?:ia|intelligenza artificiale|modello linguistico|assistente|agente)\b`),
+
+	// Portuguese
+	sig("pt", "ignore-previous-instructions", 0.9, `(?:ignore|ignora|ignorem|esque[çc]a|esque[çc]am|desconsidere|desconsiderem|despreze|n[ãa]o siga) ~3 (?:instru[çc][õo]es|orienta[çc][õo]es|regras|diretrizes|ordens|comandos) ~1 (?:anteriores|pr[ée]vias|acima|iniciais|originais|do sistema|recebidas)`),
+	sig("pt", "ignore-your-instructions", 0.8, `(?:ignore|esque[çc]a|desconsidere) (?:as suas|suas|todas as suas|as tuas|tuas) (?:instru[çc][õo]es|orienta[çc][õo]es|regras|diretrizes)`),
+	sig("pt", "forget-everything", 0.45, `esque[çc]a tudo\b`),
+	sig("pt", "forget-everything-told", 0.8, `esque[çc]a tudo (?:o que (?:foi dito|te disseram|lhe disseram|eu disse)|acima|antes disso)`),
+	sig("pt", "new-instructions-header", 0.45, `novas (?:instru[çc][õo]es|ordens|diretrizes)\s*[:：]`),
+	sig("pt", "you-are-now", 0.3, `(?:agora voc[êe] [ée]|a partir de agora,? voc[êe] [ée]|agora tu [ée]s)`),
+	sig("pt", "do-not-tell-user", 0.6, `n[ãa]o (?:diga|conte|informe|avise|fale|mencione) (?:nada )?(?:disso )?(?:ao|para o|[àa]|para a) usu[áa]ri[oa]`),
+	sig("pt", "reveal-system-prompt", 0.7, `(?:revele|mostre|repita|imprima|diga|me d[êe]|exiba) ~2 (?:seu|o seu|o|teu|suas) (?:prompt|mensagem|instru[çc][õo]es) (?:do sistema|de sistema|inicial|iniciais|ocult[ao]s?)`),
+	sig("pt", "send-sensitive", 0.55, `(?:envie|mande|encaminhe|transfira|compartilhe) ~3 (?:senhas?|credenciais|chaves? (?:de api|privadas?|secretas?)|segredos?|hist[óo]rico|conversa|dados do usu[áa]rio)`),
+	cue("pt", "ai-address", 0.35, `(?:querid[oa]|aten[çc][ãa]o|nota para|mensagem para|instru[çc][õo]es para) (?:a |o )?(?:ia|assistente|modelo de linguagem|agente)\b`),
+	cue("pt", "if-you-are-ai", 0.45, `voc[êe] (?:[ée]|for) (?:uma? )?(?:ia|intelig[êe]ncia artificial|modelo de linguagem|assistente|agente)\b`),
+
+	// Dutch
+	sig("nl", "ignore-previous-instructions", 0.9, `(?:negeer|vergeet|negeren|volg niet) ~2 (?:alle |de |je |jouw |uw )?(?:eerdere|vorige|voorgaande|bovenstaande|oorspronkelijke|originele|oude) ~1 (?:instructies|aanwijzingen|regels|opdrachten|richtlijnen|prompts?)`),
+	sig("nl", "ignore-instructions-above", 0.9, `(?:negeer|vergeet) ~3 (?:instructies|aanwijzingen|regels|opdrachten) (?:hierboven|hiervoor)`),
+	sig("nl", "ignore-previous-instructions", 0.9, `(?:eerdere|vorige|voorgaande|bovenstaande|oorspronkelijke) ~1 (?:instructies|aanwijzingen|regels|opdrachten|richtlijnen) ~2 (?:negeren|vergeten|niet (?:meer )?opvolgen)`),
+	sig("nl", "ignore-your-instructions", 0.8, `(?:negeer|vergeet) (?:je|jouw|uw|al je|al jouw) (?:instructies|aanwijzingen|regels|opdrachten|richtlijnen)`),
+	sig("nl", "forget-everything", 0.45, `vergeet alles\b`),
+	sig("nl", "forget-everything-told", 0.8, `vergeet alles (?:wat (?:je|u|jou) (?:is|werd) (?:gezegd|verteld|opgedragen)|hierboven|hiervoor|van hiervoor)`),
+	sig("nl", "new-instructions-header", 0.45, `nieuwe (?:instructies|opdrachten|aanwijzingen|opdracht)\s*[:：]`),
+	sig("nl", "you-are-now", 0.3, `(?:bent nu|vanaf nu ben je)`),
+	sig("nl", "do-not-tell-user", 0.6, `(?:(?:vertel|zeg|meld) (?:dit |het |dat )?(?:aan )?de gebruiker (?:niet|niets)|(?:vertel|zeg|meld) (?:dit |het |dat )?niet (?:aan )?de gebruiker|zonder de gebruiker te (?:informeren|waarschuwen|vertellen))`),
+	sig("nl", "reveal-system-prompt", 0.7, `(?:toon|laat (?:me )?zien|herhaal|geef|print) ~2 (?:je|jouw|uw|de) (?:systeemprompt|systeem-prompt|systeembericht|systeeminstructies|initi[ëe]le prompt|oorspronkelijke instructies)`),
+	sig("nl", "send-sensitive", 0.55, `(?:stuur|verstuur|verzend|stuur door|deel) ~3 (?:wachtwoorden|wachtwoord|inloggegevens|api-?sleutels?|geheimen|chatgeschiedenis|gesprek|gegevens van de gebruiker)`),
+	cue("nl", "ai-address", 0.35, `(?:beste|let op|bericht aan|instructies voor) (?:de )?(?:ai-assistent|assistent|taalmodel|ai-agent)\b`),
+	cue("nl", "if-you-are-ai", 0.45, `als (?:je|jij|u) een (?:ai|taalmodel|assistent|ai-assistent) (?:bent|is)`),
+
+	// Russian
+	sig("ru", "ignore-previous-instructions", 0.9, `(?:игнорируй|игнорируйте|проигнорируй|проигнорируйте|забудь|забудьте|не обращай(?:те)? внимания на|отбрось|отбросьте|пренебреги|не следуй(?:те)?|не выполняй(?:те)?|не подчиняйся) ~1 (?:все |всё |свои |твои |ваши )?(?:предыдущ|прежн|вышеуказанн|вышеизложенн|предшествующ|исходн|системн|прошл|стары|все|всех|всем)\pL* ~1 (?:инструкци|указани|правил|команд|директив|распоряжени|промпт|установк)\pL*`),
+	sig("ru", "ignore-your-instructions", 0.8, `(?:игнорируй(?:те)?|забудь(?:те)?|отбрось(?:те)?|не следуй(?:те)?) (?:свои|твои|ваши|все свои) (?:инструкци|указани|правил|установк|директив)\pL*`),
+	sig("ru", "forget-everything", 0.45, `забудь(?:те)? (?:всё|все)\b`),
+	sig("ru", "forget-everything-told", 0.8, `забудь(?:те)? (?:всё|все),? (?:что (?:тебе|вам) (?:сказали|говорили|было сказано)|выше|ранее|до этого|что было раньше)`),
+	sig("ru", "new-instructions-header", 0.45, `нов(?:ые|ая) (?:инструкции|указания|задача|команды)\s*[:：]`),
+	sig("ru", "you-are-now", 0.3, `(?:теперь ты|теперь вы|отныне ты|с этого момента ты)`),
+	sig("ru", "do-not-tell-user", 0.6, `не (?:говори|сообщай|рассказывай|говорите|сообщайте|рассказывайте) (?:об этом |ничего )?пользовател`),
+	sig("ru", "reveal-system-prompt", 0.7, `(?:покажи|раскрой|выведи|повтори|напиши|скажи|покажите|выведите) ~2 (?:свой|твой|ваш|системный|исходный) (?:системный )?(?:промпт|промт|запрос|инструкции)`),
+	sig("ru", "send-sensitive", 0.55, `(?:отправь|перешли|пошли|передай|отправьте|перешлите) ~3 (?:пароли|пароль|учетные данные|учётные данные|ключи api|секретные ключи|секреты|историю переписки|переписку|данные пользователя)`),
+	cue("ru", "ai-address", 0.35, `(?:уважаемый|внимание|сообщение для|инструкции для) (?:ии|ассистент|помощник|языковая модель|нейросеть|ии-ассистент)`),
+	cue("ru", "if-you-are-ai", 0.45, `если ты (?:ии|искусственный интеллект|языковая модель|нейросеть|ассистент)`),
+
+	// Chinese (simplified and traditional)
+	sig("zh", "ignore-previous-instructions", 0.9, `(?:忽略|无视|無視|忘记|忘記|忽视|忽視|不要理会|不要理會|跳过|跳過|不要遵守|不要遵循|不要管|别管|別管|不用管|抛开|拋開)(?:掉)?.{0,6}(?:之前|以前|先前|上面|上述|以上|前面|原来|原來|原有|所有|全部|系统|系統)(?:的)?.{0,4}(?:指令|指示|说明|說明|规则|規則|提示|命令|要求|设定|設定)`),
+	sig("zh", "ignore-your-instructions", 0.8, `(?:忽略|无视|無視|忘记|忘記|不要遵守|不要管)(?:你的|您的)(?:指令|指示|规则|規則|设定|設定|提示)`),
+	sig("zh", "forget-everything", 0.6, `忘(?:记|記|掉)(?:之前|以前|上面)?(?:的)?(?:一切|所有内容|所有內容|全部内容)`),
+	sig("zh", "new-instructions-header", 0.45, `新的?(?:指令|指示|任务|任務)[:：]`),
+	sig("zh", "you-are-now", 0.3, `(?:你现在是|你現在是|从现在开始你是|從現在開始你是|从现在起你|從現在起你)`),
+	sig("zh", "do-not-tell-user", 0.6, `(?:不要|别|別|不可以|不能)(?:告诉|告訴|通知|提醒|让|讓)(?:给)?(?:用户|用戶|使用者)`),
+	sig("zh", "reveal-system-prompt", 0.7, `(?:显示|顯示|输出|輸出|重复|重複|打印|告诉我|告訴我|泄露|洩露|透露|给我看|給我看|展示)(?:一下)?(?:你的|您的)?(?:系统|系統)(?:提示|提示词|提示詞|指令|消息|訊息)`),
+	sig("zh", "send-sensitive", 0.55, `(?:发送|發送|转发|轉發|发给|發給|传给|傳給|寄给|寄給).{0,10}(?:密码|密碼|凭证|憑證|密钥|密鑰|api ?key|聊天记录|聊天記錄|对话记录|對話記錄|用户数据|用戶數據)`),
+	cue("zh", "ai-address", 0.35, `(?:亲爱的|親愛的|注意|致)(?:ai|人工智能|助手|语言模型|語言模型|大模型|ai助手)`),
+	cue("zh", "if-you-are-ai", 0.45, `如果你是(?:一个|一個)?(?:ai|人工智能|语言模型|語言模型|助手|大模型)`),
+
+	// Japanese
+	sig("ja", "ignore-previous-instructions", 0.9, `(?:以前|これまで|前|上記|上|先ほど|最初|元|システム)の(?:すべての|全ての)?(?:指示|命令|ルール|指令|設定|プロンプト)(?:を|は)(?:すべて|全て)?(?:無視|忘れ|破棄)`),
+	sig("ja", "ignore-all-instructions", 0.9, `(?:すべての|全ての)(?:指示|命令|ルール|指令)を(?:無視|忘れ)`),
+	sig("ja", "forget-everything", 0.5, `(?:すべて|全て|全部)(?:を)?忘れて`),
+	sig("ja", "new-instructions-header", 0.45, `新しい(?:指示|命令|タスク)[:：]`),
+	sig("ja", "you-are-now", 0.3, `(?:あなたは今から|今からあなたは|これからあなたは|あなたはこれから)`),
+	sig("ja", "do-not-tell-user", 0.6, `ユーザー(?:に|には)(?:言わ|伝え|教え|知らせ)ないで|ユーザーには内緒`),
+	sig("ja", "reveal-system-prompt", 0.7, `システムプロンプト(?:を|の内容を)(?:表示|出力|教え|見せ|繰り返)|(?:初期|元の|最初の)(?:指示|プロンプト)を(?:表示|出力|教え|見せ)`),
+	sig("ja", "send-sensitive", 0.55, `(?:パスワード|認証情報|apiキー|秘密鍵|会話履歴|チャット履歴|ユーザーデータ).{0,12}(?:送信|送って|転送)`),
+	cue("ja", "ai-address", 0.35, `(?:親愛なる|注意)[:：、]?(?:ai|aiアシスタント|アシスタント|言語モデル)`),
+	cue("ja", "if-you-are-ai", 0.45, `もしあなたが(?:ai|言語モデル|アシスタント)(?:なら|であれば)`),
+}
+
+var jailbreakI18N = []*signal{
+	sig("fr", "no-restrictions", 0.3, `sans (?:aucune )?(?:restrictions?|limites?|censure|filtres?|r[èe]gles)`),
+	sig("fr", "developer-mode", 0.4, `mode d[ée]veloppeur`),
+	sig("fr", "pretend", 0.2, `(?:fais|faites) semblant`),
+	sig("fr", "never-refuse", 0.55, `ne (?:refuse|refusez) jamais|ne (?:t[’']excuse|vous excusez) pas`),
+	sig("fr", "bypass-guidelines", 0.75, `(?:ignore[rz]?|contourne[rz]?|oublie[rz]?) ~2 (?:tes|vos|les) (?:r[èe]gles [ée]thiques|directives (?:[ée]thiques|de s[ée]curit[ée])|restrictions|filtres|principes [ée]thiques)`),
+	sig("fr", "no-ethical-limits", 0.6, `(?:plus |aucune |sans |pas de )(?:aucune )?(?:limites?|r[èe]gles|restrictions?|contraintes?|filtres?) (?:[ée]thiques?|morales?)`),
+	sig("fr", "unrestricted-ai", 0.65, `(?:ia|intelligence artificielle|assistant) (?:sans|non) (?:restrictions?|censur[ée]e?|filtr[ée]e?|limites?|r[èe]gles|filtres?)`),
+
+	sig("de", "no-restrictions", 0.3, `ohne (?:jegliche |irgendwelche )?(?:einschränkungen|beschränkungen|zensur|filter|regeln)`),
+	sig("de", "developer-mode", 0.4, `entwicklermodus`),
+	sig("de", "pretend", 0.2, `(?:tu|tun sie) so,? als (?:ob|wärst)`),
+	sig("de", "never-refuse", 0.55, `lehne (?:niemals|nie) ab|verweigere (?:niemals|nie)|entschuldige dich nicht`),
+	sig("de", "bypass-guidelines", 0.75, `(?:ignoriere|umgehe|vergiss) ~2 (?:deine|ihre|die) (?:ethischen (?:richtlinien|regeln|grundsätze)|sicherheitsrichtlinien|einschränkungen|filter|richtlinien)`),
+	sig("de", "unrestricted-ai", 0.65, `(?:ki|assistent) ohne (?:jegliche |irgendwelche |alle )?(?:einschränkungen|beschränkungen|zensur|regeln|filter)`),
+
+	sig("es", "no-restrictions", 0.3, `sin (?:ninguna |ningún )?(?:restricciones|l[íi]mites|censura|filtros|reglas)`),
+	sig("es", "developer-mode", 0.4, `modo (?:de )?desarrollador`),
+	sig("es", "pretend", 0.2, `finge (?:que|ser)|haz como si`),
+	sig("es", "never-refuse", 0.55, `nunca (?:te niegues|rechaces|te rehúses)|no te disculpes`),
+	sig("es", "bypass-guidelines", 0.75, `(?:ignora|evita|omite|olvida) ~2 (?:tus|sus|las) (?:pautas [ée]ticas|directrices (?:[ée]ticas|de seguridad)|restricciones|filtros|normas [ée]ticas)`),
+	sig("es", "as-if-no-rules", 0.6, `como si no (?:tuvieras|tuviera|hubiera|existieran) (?:ning[úu]n |ninguna |ningunas? )?(?:filtros?|reglas|restricciones|l[íi]mites|normas|censura)`),
+	sig("es", "unrestricted-ai", 0.65, `(?:ia|asistente) sin (?:restricciones|censura|filtros|l[íi]mites)`),
+
+	sig("it", "no-restrictions", 0.3, `senza (?:alcuna |nessuna )?(?:restrizion[ei]|limit[ei]|censura|filtri|regole)`),
+	sig("it", "developer-mode", 0.4, `modalit[àa] sviluppatore`),
+	sig("it", "pretend", 0.2, `fai finta (?:di|che)`),
+	sig("it", "never-refuse", 0.55, `non rifiutare mai|non scusarti`),
+	sig("it", "bypass-guidelines", 0.75, `(?:ignora|aggira|dimentica) ~2 (?:le tue|tue|le) (?:linee guida (?:etiche|di sicurezza)|restrizioni|regole etiche|filtri)`),
+	sig("it", "unrestricted-ai", 0.65, `(?:ia|assistente) senza (?:restrizioni|censura|filtri|limiti)`),
+
+	sig("pt", "no-restrictions", 0.3, `sem (?:nenhuma |qualquer )?(?:restri[çc][õo]es|limites|censura|filtros|regras)`),
+	sig("pt", "developer-mode", 0.4, `modo (?:de )?desenvolvedor`),
+	sig("pt", "pretend", 0.2, `finja (?:que|ser)`),
+	sig("pt", "never-refuse", 0.55, `nunca (?:se )?recuse|n[ãa]o (?:se )?desculpe|n[ãa]o pe[çc]a desculpas`),
+	sig("pt", "bypass-guidelines", 0.75, `(?:ignore|contorne|esque[çc]a) ~2 (?:suas|tuas|as) (?:diretrizes (?:[ée]ticas|de seguran[çc]a)|restri[çc][õo]es|regras [ée]ticas|filtros)`),
+	sig("pt", "unrestricted-ai", 0.65, `(?:ia|assistente) sem (?:restri[çc][õo]es|censura|filtros|limites)`),
+
+	sig("nl", "no-restrictions", 0.3, `zonder (?:enige )?(?:beperkingen|restricties|censuur|filters|regels)`),
+	sig("nl", "developer-mode", 0.4, `ontwikkelaarsmodus|ontwikkelaarmodus`),
+	sig("nl", "pretend", 0.2, `doe alsof (?:je|jij)`),
+	sig("nl", "never-refuse", 0.55, `weiger nooit|verontschuldig je niet`),
+	sig("nl", "bypass-guidelines", 0.75, `(?:negeer|omzeil|vergeet) ~2 (?:je|jouw|uw|de) (?:ethische (?:richtlijnen|regels)|veiligheidsrichtlijnen|beperkingen|filters)`),
+	sig("nl", "unrestricted-ai", 0.65, `(?:ai|assistent) zonder (?:beperkingen|censuur|filters|regels)`),
+
+	sig("ru", "no-restrictions", 0.3, `без (?:каких-либо |всяких |любых )?(?:ограничений|цензуры|фильтров|правил)`),
+	sig("ru", "developer-mode", 0.4, `режим(?:е)? разработчика`),
+	sig("ru", "pretend", 0.2, `притворись|представь,? что ты`),
+	sig("ru", "never-refuse", 0.55, `никогда не отказывай|не извиняйся`),
+	sig("ru", "bypass-guidelines", 0.75, `(?:игнорируй|обойди|забудь) ~2 (?:свои|твои|ваши) (?:этические (?:принципы|правила|нормы)|правила безопасности|ограничения|фильтры)`),
+	sig("ru", "unrestricted-ai", 0.65, `(?:ии|ai|нейросеть|ассистент) без (?:ограничений|цензуры|фильтров)`),
+
+	sig("zh", "no-restrictions", 0.35, `没有任何限制|沒有任何限制|不受任何限制|没有限制|沒有限制|无限制|無限制|不受(?:道德|伦理|倫理)(?:约束|約束)`),
+	sig("zh", "developer-mode", 0.45, `开发者模式|開發者模式`),
+	sig("zh", "pretend", 0.2, `假装你|假裝你|扮演一个|扮演一個`),
+	sig("zh", "never-refuse", 0.55, `永远不要拒绝|永遠不要拒絕|不要道歉|不能拒绝|不能拒絕|不许拒绝`),
+	sig("zh", "bypass-guidelines", 0.75, `(?:忽略|绕过|繞過|无视|無視)(?:你的)?(?:安全|道德|伦理|倫理)(?:准则|準則|规则|規則|限制|过滤|過濾|规范|規範)`),
+	sig("zh", "unrestricted-ai", 0.65, `(?:没有|沒有|不受)(?:任何)?(?:限制|审查|審查)的(?:ai|人工智能|助手|模型)`),
+
+	sig("ja", "no-restrictions", 0.35, `制限(?:なし|のない|が(?:ない|ありません))|検閲(?:なし|のない)`),
+	sig("ja", "developer-mode", 0.45, `開発者モード`),
+	sig("ja", "pretend", 0.2, `ふりをして|になりきって`),
+	sig("ja", "never-refuse", 0.55, `(?:決して|絶対に)断らない|謝らないで`),
+	sig("ja", "bypass-guidelines", 0.75, `(?:倫理|安全)(?:ガイドライン|規則|ルール|規定)を(?:無視|回避)`),
+	sig("ja", "unrestricted-ai", 0.65, `(?:制限|検閲|規制|フィルター)の(?:ない|無い)(?:ai|アシスタント|モデル)`),
+}
