@@ -1,8 +1,3 @@
-// Package sqlite is the embedded durable store of llmos: one SQLite file under
-// $LLMOS_HOME, through a pure-Go driver (modernc.org/sqlite), so the binary
-// needs no cgo. It implements kernel.Store. Several llmos commands may open the
-// same file at once (one runs a process while another lists or kills it): the
-// file is in WAL mode and writers wait for each other.
 package sqlite
 
 import (
@@ -11,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -22,15 +19,38 @@ import (
 
 // DB is a store in one SQLite file.
 type DB struct {
-	db *sql.DB
+	db     *sql.DB
+	cipher Cipher // nil: plaintext
+
+	mu  sync.Mutex
+	nss map[int64]string // pid → namespace, for the processes seen; it never changes
 }
 
 var _ kernel.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the store in the file at path.
+// Options configure OpenWith.
+type Options struct {
+	// Cipher, when set, seals every value at rest (see the package doc).
+	Cipher Cipher
+}
+
+// Open opens (creating if needed) the store in the file at path, in plaintext.
+// It is OpenWith with no Cipher.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith opens (creating if needed) the store in the file at path. With
+// opts.Cipher it seals everything it writes, and first converts the values a
+// plaintext store left in the file (see the package doc).
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+	if opts.Cipher != nil {
+		// Zero what is deleted or overwritten; keep sorts and temporary
+		// tables (VACUUM's copy too) off the disk.
+		dsn += "&_pragma=secure_delete(1)&_pragma=temp_store(2)"
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, llmos.Wrap(err, llmos.CodeUnavailable, "cannot open the state database "+path)
@@ -38,10 +58,20 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// One connection: SQLite has one writer anyway, and this keeps every
 	// transaction of this process in order without SQLITE_BUSY between them.
 	db.SetMaxOpenConns(1)
-	s := &DB{db: db}
+	s := &DB{db: db, cipher: opts.Cipher, nss: map[int64]string{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, llmos.Wrap(err, llmos.CodeUnavailable, "cannot open the state database "+path+": "+err.Error())
+	}
+	if s.cipher != nil {
+		if err := s.sealLegacy(ctx); err != nil {
+			db.Close()
+			var e *llmos.Error
+			if errors.As(err, &e) {
+				return nil, &llmos.Error{Code: e.Code, Msg: "cannot encrypt the state database " + path + ": " + e.Error(), Err: err}
+			}
+			return nil, llmos.Wrap(err, llmos.CodeUnavailable, "cannot encrypt the state database "+path+": "+err.Error())
+		}
 	}
 	return s, nil
 }
@@ -86,6 +116,12 @@ var migrations = []string{
 		PRIMARY KEY (namespace, name)
 	);
 	CREATE TABLE memory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+	// 3: the blind recall index of encrypted stores: keyed tokens of stemmed
+	// words, opaque to the tokenizer (so no porter here). Sealed values are
+	// BLOBs in the existing TEXT columns (SQLite keeps BLOBs as they are).
+	// secure-delete removes deleted rows' tokens from the index itself.
+	`CREATE VIRTUAL TABLE messages_blind USING fts5 (terms, pid UNINDEXED, seq UNINDEXED, tokenize = 'unicode61');
+	INSERT INTO messages_blind (messages_blind, rank) VALUES ('secure-delete', 1);`,
 }
 
 func (s *DB) migrate(ctx context.Context) error {
@@ -130,8 +166,10 @@ func internal(err error, what string) error {
 	return llmos.Wrap(err, llmos.CodeUnavailable, what+" failed in the state database")
 }
 
-type execer interface {
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // CreateProcess implements kernel.Store.
@@ -141,31 +179,52 @@ func (s *DB) CreateProcess(ctx context.Context, p *kernel.Process, msgs []llmos.
 		return internal(err, "create process")
 	}
 	defer tx.Rollback()
-	data, _ := json.Marshal(p)
+	ns := namespaceOf(p)
+	// The sealed record is bound to its pid, not known yet: insert a
+	// placeholder, then saveProcess writes the record in the same transaction.
+	data := []byte{}
+	if s.cipher == nil {
+		data, _ = json.Marshal(p)
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO processes (parent, state, model, created, data, namespace) VALUES (?, ?, ?, ?, ?, ?)`,
-		p.Parent, p.State, p.Model, p.Created.UnixNano(), data, namespaceOf(p))
+		p.Parent, p.State, p.Model, p.Created.UnixNano(), data, ns)
 	if err != nil {
 		return internal(err, "create process")
 	}
 	if p.PID, err = res.LastInsertId(); err != nil {
 		return internal(err, "create process")
 	}
-	if err := saveProcess(ctx, tx, p); err != nil {
+	if err := s.saveProcess(ctx, tx, p, ns); err != nil {
 		return err
 	}
-	if err := appendMessages(ctx, tx, p.PID, 0, msgs); err != nil {
+	if err := s.appendMessages(ctx, tx, p.PID, ns, 0, msgs); err != nil {
 		return err
 	}
-	return internal(tx.Commit(), "create process")
+	if err := tx.Commit(); err != nil {
+		return internal(err, "create process")
+	}
+	// Remembered only once committed: a rolled-back pid may be given again.
+	s.remember(p.PID, ns)
+	return nil
 }
 
-func saveProcess(ctx context.Context, db execer, p *kernel.Process) error {
+// saveProcess writes p's record; ns is the namespace its row already has
+// (with a cipher, a process cannot move to another namespace: its messages
+// are sealed under the first one's key).
+func (s *DB) saveProcess(ctx context.Context, db querier, p *kernel.Process, ns string) error {
+	if s.cipher != nil && namespaceOf(p) != ns {
+		return llmos.Errorf(llmos.CodeInvalid, "process %d cannot move from namespace %q to %q", p.PID, ns, namespaceOf(p))
+	}
 	data, err := json.Marshal(p)
 	if err != nil {
 		return internal(err, "save process")
 	}
+	stored, err := s.seal(ns, data, adProcess(p.PID))
+	if err != nil {
+		return err
+	}
 	res, err := db.ExecContext(ctx, `UPDATE processes SET state = ?, model = ?, data = ?, namespace = ?, heartbeat = MAX(heartbeat, ?) WHERE pid = ?`,
-		p.State, p.Model, data, namespaceOf(p), p.Heartbeat.UnixNano(), p.PID)
+		p.State, p.Model, stored, namespaceOf(p), p.Heartbeat.UnixNano(), p.PID)
 	if err != nil {
 		return internal(err, "save process")
 	}
@@ -183,30 +242,51 @@ func namespaceOf(p *kernel.Process) string {
 }
 
 // appendMessages stores messages from number from on, and indexes the text
-// that people wrote or read (user and assistant messages) for recall.
-func appendMessages(ctx context.Context, db execer, pid int64, from int, msgs []llmos.Message) error {
+// that people wrote or read (user and assistant messages) for recall: in
+// messages_fts in plaintext, as blind tokens in messages_blind with a cipher.
+func (s *DB) appendMessages(ctx context.Context, db querier, pid int64, ns string, from int, msgs []llmos.Message) error {
 	now := time.Now().UnixNano()
 	for i, m := range msgs {
+		seq := from + i
 		data, err := json.Marshal(m)
 		if err != nil {
 			return internal(err, "save message")
 		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO messages (pid, seq, data, time) VALUES (?, ?, ?, ?)`, pid, from+i, data, now); err != nil {
+		stored, err := s.seal(ns, data, adMessage(pid, seq))
+		if err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO messages (pid, seq, data, time) VALUES (?, ?, ?, ?)`, pid, seq, stored, now); err != nil {
 			return internal(err, "save message")
 		}
-		if (m.Role == llmos.RoleUser || m.Role == llmos.RoleAssistant) && strings.TrimSpace(m.Content) != "" {
-			if _, err := db.ExecContext(ctx, `INSERT INTO messages_fts (content, pid, seq) VALUES (?, ?, ?)`, m.Content, pid, from+i); err != nil {
-				return internal(err, "index message")
+		if !indexed(m) {
+			continue
+		}
+		if s.cipher != nil {
+			terms, err := s.blindTerms(ns, m.Content)
+			if err != nil {
+				return err
 			}
+			_, err = db.ExecContext(ctx, `INSERT INTO messages_blind (terms, pid, seq) VALUES (?, ?, ?)`, terms, pid, seq)
+		} else {
+			_, err = db.ExecContext(ctx, `INSERT INTO messages_fts (content, pid, seq) VALUES (?, ?, ?)`, m.Content, pid, seq)
+		}
+		if err != nil {
+			return internal(err, "index message")
 		}
 	}
 	return nil
 }
 
+// indexed reports whether recall search indexes m.
+func indexed(m llmos.Message) bool {
+	return (m.Role == llmos.RoleUser || m.Role == llmos.RoleAssistant) && strings.TrimSpace(m.Content) != ""
+}
+
 // Process implements kernel.Store.
 func (s *DB) Process(ctx context.Context, pid int64) (*kernel.Process, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT data, heartbeat FROM processes WHERE pid = ?`, pid)
-	p, err := scanProcess(row)
+	row := s.db.QueryRowContext(ctx, `SELECT pid, namespace, data, heartbeat FROM processes WHERE pid = ?`, pid)
+	p, err := s.scanProcess(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, llmos.Errorf(llmos.CodeNotFound, "no process %d", pid)
 	}
@@ -215,17 +295,26 @@ func (s *DB) Process(ctx context.Context, pid int64) (*kernel.Process, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanProcess(row scanner) (*kernel.Process, error) {
-	var data string
-	var beat int64
-	if err := row.Scan(&data, &beat); err != nil {
+func (s *DB) scanProcess(row scanner) (*kernel.Process, error) {
+	var (
+		pid  int64
+		ns   string
+		data []byte
+		beat int64
+	)
+	if err := row.Scan(&pid, &ns, &data, &beat); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
 		return nil, internal(err, "read process")
 	}
+	s.remember(pid, ns)
+	plain, err := s.open(ns, data, isSealed(data), adProcess(pid), "process "+strconv.FormatInt(pid, 10))
+	if err != nil {
+		return nil, err
+	}
 	p := new(kernel.Process)
-	if err := json.Unmarshal([]byte(data), p); err != nil {
+	if err := json.Unmarshal(plain, p); err != nil {
 		return nil, llmos.Wrap(err, llmos.CodeInternal, "a process record is corrupt")
 	}
 	if beat > 0 {
@@ -234,17 +323,22 @@ func scanProcess(row scanner) (*kernel.Process, error) {
 	return p, nil
 }
 
-// Processes implements kernel.Store.
+// Processes implements kernel.Store. With a cipher, the processes of a
+// namespace whose key was deleted (the cipher says CodeNotFound) are left
+// out; any other failure to open a record is returned.
 func (s *DB) Processes(ctx context.Context) ([]*kernel.Process, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data, heartbeat FROM processes ORDER BY pid`)
+	rows, err := s.db.QueryContext(ctx, `SELECT pid, namespace, data, heartbeat FROM processes ORDER BY pid`)
 	if err != nil {
 		return nil, internal(err, "list processes")
 	}
 	defer rows.Close()
 	var ps []*kernel.Process
 	for rows.Next() {
-		p, err := scanProcess(rows)
+		p, err := s.scanProcess(rows)
 		if err != nil {
+			if s.cipher != nil && llmos.ErrorCode(err) == llmos.CodeNotFound {
+				continue // shredded
+			}
 			return nil, err
 		}
 		ps = append(ps, p)
@@ -254,7 +348,11 @@ func (s *DB) Processes(ctx context.Context) ([]*kernel.Process, error) {
 
 // SaveProcess implements kernel.Store.
 func (s *DB) SaveProcess(ctx context.Context, p *kernel.Process) error {
-	return saveProcess(ctx, s.db, p)
+	ns, err := s.namespace(ctx, s.db, p.PID, namespaceOf(p))
+	if err != nil {
+		return err
+	}
+	return s.saveProcess(ctx, s.db, p, ns)
 }
 
 // CommitStep implements kernel.Store.
@@ -264,14 +362,18 @@ func (s *DB) CommitStep(ctx context.Context, p *kernel.Process, msgs []llmos.Mes
 		return internal(err, "commit step")
 	}
 	defer tx.Rollback()
+	ns, err := s.namespace(ctx, tx, p.PID, namespaceOf(p))
+	if err != nil {
+		return err
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages WHERE pid = ?`, p.PID).Scan(&n); err != nil {
 		return internal(err, "commit step")
 	}
-	if err := saveProcess(ctx, tx, p); err != nil {
+	if err := s.saveProcess(ctx, tx, p, ns); err != nil {
 		return err
 	}
-	if err := appendMessages(ctx, tx, p.PID, n, msgs); err != nil {
+	if err := s.appendMessages(ctx, tx, p.PID, ns, n, msgs); err != nil {
 		return err
 	}
 	return internal(tx.Commit(), "commit step")
@@ -279,24 +381,43 @@ func (s *DB) CommitStep(ctx context.Context, p *kernel.Process, msgs []llmos.Mes
 
 // Messages implements kernel.Store.
 func (s *DB) Messages(ctx context.Context, pid int64) ([]llmos.Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM messages WHERE pid = ? ORDER BY seq`, pid)
+	ns, err := s.namespace(ctx, s.db, pid, "")
+	if llmos.ErrorCode(err) == llmos.CodeNotFound {
+		return nil, nil // no process, no messages
+	} else if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, data FROM messages WHERE pid = ? ORDER BY seq`, pid)
 	if err != nil {
 		return nil, internal(err, "read messages")
 	}
 	defer rows.Close()
 	var msgs []llmos.Message
 	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
+		var seq int
+		var data []byte
+		if err := rows.Scan(&seq, &data); err != nil {
 			return nil, internal(err, "read messages")
 		}
-		var m llmos.Message
-		if err := json.Unmarshal([]byte(data), &m); err != nil {
-			return nil, llmos.Wrap(err, llmos.CodeInternal, "a message record is corrupt")
+		m, err := s.openMessage(ns, pid, seq, data)
+		if err != nil {
+			return nil, err
 		}
 		msgs = append(msgs, m)
 	}
 	return msgs, internal(rows.Err(), "read messages")
+}
+
+func (s *DB) openMessage(ns string, pid int64, seq int, data []byte) (llmos.Message, error) {
+	var m llmos.Message
+	plain, err := s.open(ns, data, isSealed(data), adMessage(pid, seq), fmt.Sprintf("message %d of process %d", seq, pid))
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(plain, &m); err != nil {
+		return m, llmos.Wrap(err, llmos.CodeInternal, "a message record is corrupt")
+	}
+	return m, nil
 }
 
 // AppendEvent implements kernel.Store.
@@ -306,6 +427,10 @@ func (s *DB) AppendEvent(ctx context.Context, e *kernel.Event) error {
 		return internal(err, "append event")
 	}
 	defer tx.Rollback()
+	ns, err := s.namespace(ctx, tx, e.PID, "")
+	if err != nil {
+		return err
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE pid = ?`, e.PID).Scan(&e.Seq); err != nil {
 		return internal(err, "append event")
 	}
@@ -313,8 +438,12 @@ func (s *DB) AppendEvent(ctx context.Context, e *kernel.Event) error {
 	if err != nil {
 		return internal(err, "append event")
 	}
+	stored, err := s.seal(ns, data, adEvent(e.PID, e.Seq))
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO events (pid, seq, time, kind, data) VALUES (?, ?, ?, ?, ?)`,
-		e.PID, e.Seq, e.Time.UnixNano(), e.Kind, data); err != nil {
+		e.PID, e.Seq, e.Time.UnixNano(), e.Kind, stored); err != nil {
 		return internal(err, "append event")
 	}
 	return internal(tx.Commit(), "append event")
@@ -322,19 +451,30 @@ func (s *DB) AppendEvent(ctx context.Context, e *kernel.Event) error {
 
 // Events implements kernel.Store.
 func (s *DB) Events(ctx context.Context, pid int64, after int64) ([]kernel.Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT data FROM events WHERE pid = ? AND seq > ? ORDER BY seq`, pid, after)
+	ns, err := s.namespace(ctx, s.db, pid, "")
+	if llmos.ErrorCode(err) == llmos.CodeNotFound {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, data FROM events WHERE pid = ? AND seq > ? ORDER BY seq`, pid, after)
 	if err != nil {
 		return nil, internal(err, "read events")
 	}
 	defer rows.Close()
 	var evs []kernel.Event
 	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
+		var seq int64
+		var data []byte
+		if err := rows.Scan(&seq, &data); err != nil {
 			return nil, internal(err, "read events")
 		}
+		plain, err := s.open(ns, data, isSealed(data), adEvent(pid, seq), fmt.Sprintf("event %d of process %d", seq, pid))
+		if err != nil {
+			return nil, err
+		}
 		var e kernel.Event
-		if err := json.Unmarshal([]byte(data), &e); err != nil {
+		if err := json.Unmarshal(plain, &e); err != nil {
 			return nil, llmos.Wrap(err, llmos.CodeInternal, "an event record is corrupt")
 		}
 		evs = append(evs, e)
