@@ -44,7 +44,7 @@ func (x *Index) compact() (before, after int64, err error) {
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 1<<20)
-	bw.Write(encodeHeader(gen))
+	bw.Write(encodeHeader(gen, w.kind))
 	pos := int64(headerSize)
 	if dim != 0 {
 		rec := appendDim(nil, dim)

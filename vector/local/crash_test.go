@@ -25,6 +25,7 @@ const (
 	childMode  = "LLMOS_VECTOR_CRASH_CHILD" // "inserts" or "ops"
 	childDir   = "LLMOS_VECTOR_CRASH_DIR"
 	childStart = "LLMOS_VECTOR_CRASH_START"
+	childSeal  = "LLMOS_VECTOR_CRASH_SEALED" // "1": the index is encrypted with newTestCipher(testSecret)
 )
 
 // childOptions snapshot and compact often, so kills land in the middle of
@@ -39,6 +40,9 @@ func TestCrashChild(t *testing.T) {
 	start, _ := strconv.Atoi(os.Getenv(childStart))
 	opts := childOptions
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if os.Getenv(childSeal) == "1" {
+		opts.Cipher = newTestCipher(testSecret)
+	}
 	x, err := Open(context.Background(), os.Getenv(childDir), opts)
 	if err != nil {
 		fmt.Printf("error %v\n", err)
@@ -120,10 +124,14 @@ func stateAfter(n int) map[string]string {
 
 // runChild runs the child until it has acknowledged about kill writes, kills
 // it, and returns the acknowledged lines and what it logged.
-func runChild(t *testing.T, mode, dir string, start, kill int) ([]string, string) {
+func runChild(t *testing.T, mode, dir string, start, kill int, sealed bool) ([]string, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childMode+"="+mode, childDir+"="+dir, childStart+"="+strconv.Itoa(start))
+	seal := "0"
+	if sealed {
+		seal = "1"
+	}
+	cmd.Env = append(os.Environ(), childMode+"="+mode, childDir+"="+dir, childStart+"="+strconv.Itoa(start), childSeal+"="+seal)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -158,7 +166,9 @@ func runChild(t *testing.T, mode, dir string, start, kill int) ([]string, string
 // Concurrent writers are killed mid-stream; every acknowledged item is there
 // after the restart, whole and searchable. Three rounds on one directory, so
 // later children recover from what earlier ones left.
-func TestKillInserts(t *testing.T) {
+func TestKillInserts(t *testing.T) { bothModes(t, testKillInserts) }
+
+func testKillInserts(t *testing.T, ciph Cipher) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
@@ -166,12 +176,12 @@ func TestKillInserts(t *testing.T) {
 	acked := map[string]bool{}
 	next := 0
 	for round := range 3 {
-		acks, _ := runChild(t, "inserts", dir, next, 40+rand.IntN(120))
+		acks, _ := runChild(t, "inserts", dir, next, 40+rand.IntN(120), ciph != nil)
 		for _, id := range acks {
 			acked[id] = true
 		}
 		opts := childOptions
-		opts.Logger = quiet()
+		opts.Logger, opts.Cipher = quiet(), ciph
 		x := open(t, dir, opts)
 		ctx := context.Background()
 		n, _ := x.Len(ctx)
@@ -191,6 +201,9 @@ func TestKillInserts(t *testing.T) {
 			t.Errorf("round %d: a text search found %d of %d items: %v", round, len(res), n, err)
 		}
 		x.Close()
+		if ciph != nil {
+			assertAbsent(t, dir, " note ") // in every text, and nowhere else
+		}
 		t.Logf("round %d: %d acknowledged in this round, %d items", round, len(acks), n)
 		next += 100_000
 	}
@@ -199,14 +212,16 @@ func TestKillInserts(t *testing.T) {
 // A single writer of upserts and deletes over few ids (so replacements and
 // compactions) is killed mid-stream: the state after the restart is exactly
 // that of the acknowledged operations, or of those and the one in flight.
-func TestKillOps(t *testing.T) {
+func TestKillOps(t *testing.T) { bothModes(t, testKillOps) }
+
+func testKillOps(t *testing.T, ciph Cipher) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
 	dir := t.TempDir()
 	next, compactions := 0, 0
 	for round := range 4 {
-		acks, logged := runChild(t, "ops", dir, next, 50+rand.IntN(250))
+		acks, logged := runChild(t, "ops", dir, next, 50+rand.IntN(250), ciph != nil)
 		compactions += strings.Count(logged, "log compacted")
 		for j, a := range acks {
 			if a != strconv.Itoa(next+j) {
@@ -215,7 +230,7 @@ func TestKillOps(t *testing.T) {
 		}
 		done := next + len(acks)
 		opts := childOptions
-		opts.Logger = quiet()
+		opts.Logger, opts.Cipher = quiet(), ciph
 		x := open(t, dir, opts)
 		got := map[string]string{}
 		items, err := x.List(context.Background(), vector.Filter{}, "", 0)
@@ -240,6 +255,9 @@ func TestKillOps(t *testing.T) {
 			}
 		}
 		x.Close()
+		if ciph != nil {
+			assertAbsent(t, dir, "version ")
+		}
 		t.Logf("round %d: %d operations acknowledged, %d items", round, len(acks), len(got))
 	}
 	if compactions == 0 {

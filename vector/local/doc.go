@@ -17,11 +17,14 @@
 //     and the CRC-32C of length and payload: the dimension of the vectors
 //     (written once, before the first vector), an upserted item (id,
 //     namespace, text, time, label, metadata and the vector as given), or a
-//     set of deleted ids.
+//     set of deleted ids. (An encrypted index seals its items: see
+//     Encryption.)
 //   - vector.snap, the snapshot: the items (without vectors), where each one's
 //     record lies in the log, and the HNSW graph (package vector/hnsw), with
 //     the log generation and offset it covers and a CRC-32C of the whole file.
-//     It only makes Open fast; it holds nothing the log does not.
+//     It only makes Open fast; it holds nothing the log does not. The vectors
+//     of graph nodes that no item points to (deleted or replaced items,
+//     whose nodes the graph keeps as tombstones) are written as zeros.
 //   - LOCK, flocked while the index is open, so that a second Open (in this
 //     process or another) fails with code conflict instead of interleaving
 //     appends.
@@ -70,6 +73,61 @@
 // write lock, and the new log, with a new generation, is renamed over the old
 // one. A crash between that rename and the next snapshot only costs a rebuild
 // from the log at the next Open.
+//
+// # Encryption
+//
+// With Options.Cipher, no file of the index holds an item's text, metadata,
+// label, time or vector in the clear. The Cipher (security/vault implements
+// it) seals values under the data key of a namespace:
+//
+//   - The log's magic says it is encrypted ("LLMVLOG\x02" instead of
+//     "LLMVLOG\x01"). Each upsert is a sealed record: the item's id and
+//     namespace in the clear, which route it, then its text, time, label,
+//     metadata and vector sealed under the item's namespace ("" counts as
+//     "default"), with the id and namespace as associated data, so a sealed
+//     record cannot be moved to another item. The frame and its CRC-32C are
+//     those of any record, over the stored (sealed) bytes: torn and damaged
+//     records are told apart as above. The dimension and delete records (ids
+//     only) stay plain. Compaction copies sealed records as they are.
+//   - The snapshot (magic "LLMVSNP\x02", a random stream id, CRC-32C) is
+//     sealed under "_index" in chunks of 1 MiB, each framed by its length
+//     and CRC-32C and sealed with the stream id, its number and whether it
+//     is the last as associated data (the STREAM construction): it is
+//     written and read a chunk at a time, and chunks moved, cut off or taken
+//     from another snapshot do not open.
+//
+// A record or chunk that fails its CRC is damage, handled as above (a
+// damaged snapshot is rebuilt from the log). One whose CRC holds but that the
+// Cipher does not open fails Open with the Cipher's error and code (a wrong
+// key, or tampering: code unauthenticated), never garbage; so does a
+// plaintext item in an encrypted log. Only the last record of each id is
+// opened at Open: older ones, replaced, are never read. A snapshot cut at a
+// chunk boundary counts as damage.
+//
+// Crypto-shredding: when a namespace's key is deleted (Open of the Cipher
+// fails with code not_found), its items count as deleted: at Open their
+// records are skipped, with one warning per namespace, and if the snapshot
+// held them (it opens one record per namespace and key id to find out) it is
+// written again without them before Open returns. While the index is open,
+// its items stay in memory and in the snapshots it writes, under the
+// "_index" key: call DeleteNamespace first, which deletes them, compacts the
+// log and writes a fresh snapshot, so that no file holds them under any key;
+// then delete the key. A deleted "_index" key only costs a rebuild from the
+// log.
+//
+// An encrypted index opened without a Cipher fails with code invalid ("the
+// vector index in DIR is encrypted: no key given"). A plaintext index opened
+// with one is encrypted at Open: copies of damaged logs (plaintext) are
+// removed, every live item is sealed into a new log renamed over the old
+// one, and the plaintext snapshot is replaced; a crash on the way leaves
+// either the plaintext index, encrypted again at the next Open, or the
+// encrypted log beside a plaintext snapshot, which the next Open removes.
+// Old files are unlinked, not overwritten: their blocks stay on the disk
+// until reused, as with any file system without encryption of its own.
+//
+//	idx, err := local.Open(ctx, dir, local.Options{Cipher: vault})
+//	...
+//	n, err := idx.DeleteNamespace(ctx, "alice") // then: vault deletes alice's key
 //
 // # Ranking
 //

@@ -50,6 +50,13 @@ type Options struct {
 	// Logger receives warnings (a snapshot rebuilt, a torn tail cut).
 	// Default slog.Default().
 	Logger *slog.Logger
+	// Cipher, when set, encrypts everything the index writes (see the
+	// package documentation, "Encryption"): each item's record is sealed
+	// under the item's namespace ("" counts as "default"), the snapshot
+	// under "_index". A plaintext index is encrypted when it is first opened
+	// with a Cipher; an encrypted one does not open without one (code
+	// invalid). Nil: the index is plaintext.
+	Cipher Cipher
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +89,7 @@ type doc struct {
 	node   uint32      // its graph node, or noNode
 	num    uint32      // its number in the text index
 	length uint32      // its terms
+	kid    uint32      // the key id that sealed its record (encrypted index)
 	off    int64       // its upsert record in the log
 	size   int64
 	newOff int64 // compaction's scratch
@@ -105,7 +113,8 @@ type Index struct {
 	vecs      int    // items with a vector
 	text      textIndex
 	ids       idList
-	liveBytes int64 // the log bytes of live records
+	liveBytes int64          // the log bytes of live records
+	shredded  map[string]int // at Open: items skipped because their key is gone, by key namespace
 
 	snapMu  sync.Mutex // serialises snapshots, compaction and Close
 	snapGen uint64     // the log generation and offset the snapshot on disk covers
@@ -121,7 +130,12 @@ var _ vector.Index = (*Index)(nil)
 // Open opens the index in dir, creating dir and an empty index if needed. It
 // recovers from a crash: a torn last record is cut, a damaged snapshot is
 // rebuilt from the log. Only one Index may have dir open at a time, in this
-// process or another: a second Open fails with code conflict.
+// process or another: a second Open fails with code conflict. With
+// opts.Cipher, a plaintext index is encrypted, items whose namespace key was
+// deleted are skipped as deleted, and a record or snapshot the Cipher does
+// not open for another reason fails Open with the Cipher's code
+// (unauthenticated for a wrong key); an encrypted index without a Cipher
+// fails with code invalid. See "Encryption" in the package documentation.
 func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, llmos.Wrap(err, llmos.CodeCanceled, "vector: open cancelled")
@@ -159,6 +173,7 @@ func (x *Index) reset() {
 	x.text = newTextIndex()
 	x.ids = idList{}
 	x.liveBytes = 0
+	x.shredded = map[string]int{}
 }
 
 func (x *Index) path(name string) string { return filepath.Join(x.dir, name) }

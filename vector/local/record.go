@@ -18,6 +18,7 @@ const (
 	opDim    byte = 1 // the dimension of the index's vectors, fixed once
 	opUpsert byte = 2 // one item, with its vector
 	opDelete byte = 3 // a set of ids
+	opSealed byte = 4 // one item, sealed by the Cipher but for its id and namespace
 )
 
 const (
@@ -42,10 +43,11 @@ var (
 
 // record is one decoded log record.
 type record struct {
-	op   byte
-	dim  int         // opDim
-	item vector.Item // opUpsert, Vector included
-	ids  []string    // opDelete
+	op     byte
+	dim    int         // opDim
+	item   vector.Item // opUpsert, Vector included; opSealed: ID and Namespace only
+	ids    []string    // opDelete
+	sealed []byte      // opSealed: the rest of the item, as Cipher.Seal returned it
 }
 
 // beginFrame reserves a frame header at the end of buf; endFrame fills it in
@@ -77,12 +79,24 @@ func appendUpsert(buf []byte, it *vector.Item) ([]byte, error) {
 	buf, start := beginFrame(buf)
 	buf = append(buf, opUpsert)
 	buf = appendItem(buf, it)
-	buf = binary.AppendUvarint(buf, uint64(len(it.Vector)))
-	for _, f := range it.Vector {
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
-	}
+	buf = appendVector(buf, it.Vector)
 	if n := len(buf) - start - frameHeader; n > maxRecord {
 		return buf[:start], llmos.Errorf(llmos.CodeInvalid, "vector: item %q is too large (%d bytes encoded; the limit is %d)", clip(it.ID), n, maxRecord)
+	}
+	return endFrame(buf, start), nil
+}
+
+// appendSealed appends a framed opSealed record: the id and namespace in the
+// clear, then the rest of the item (appendBody and appendVector) sealed.
+func appendSealed(buf []byte, id, ns string, sealed []byte) ([]byte, error) {
+	buf, start := beginFrame(buf)
+	buf = append(buf, opSealed)
+	buf = appendString(buf, id)
+	buf = appendString(buf, ns)
+	buf = binary.AppendUvarint(buf, uint64(len(sealed)))
+	buf = append(buf, sealed...)
+	if n := len(buf) - start - frameHeader; n > maxRecord {
+		return buf[:start], llmos.Errorf(llmos.CodeInvalid, "vector: item %q is too large (%d bytes encoded; the limit is %d)", clip(id), n, maxRecord)
 	}
 	return endFrame(buf, start), nil
 }
@@ -103,6 +117,21 @@ func appendDelete(buf []byte, ids []string) []byte {
 func appendItem(buf []byte, it *vector.Item) []byte {
 	buf = appendString(buf, it.ID)
 	buf = appendString(buf, it.Namespace)
+	return appendBody(buf, it)
+}
+
+// appendVector encodes a vector: its length, then its components.
+func appendVector(buf []byte, v []float32) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(v)))
+	for _, f := range v {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
+	}
+	return buf
+}
+
+// appendBody encodes what follows an item's id and namespace: its text,
+// time, label and metadata. A sealed record seals this and the vector.
+func appendBody(buf []byte, it *vector.Item) []byte {
 	buf = appendString(buf, it.Text)
 	buf = appendTime(buf, it.Time)
 	buf = binary.AppendUvarint(buf, uint64(len(it.Label.Sources)))
@@ -179,6 +208,12 @@ func decodeRecord(p []byte) (record, error) {
 	case opUpsert:
 		r.item = d.item()
 		r.item.Vector = d.vector()
+	case opSealed:
+		r.item.ID = d.string()
+		r.item.Namespace = d.string()
+		if b := d.bytes(); d.err == nil {
+			r.sealed = slices.Clone(b)
+		}
 	case opDelete:
 		n := d.count(1)
 		r.ids = make([]string, 0, n)
@@ -264,6 +299,18 @@ func (d *decoder) string() string {
 	return s
 }
 
+// bytes reads a length-prefixed byte string; the result aliases the input.
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}
+
 func (d *decoder) time() time.Time {
 	switch d.byte() {
 	case 0:
@@ -293,6 +340,12 @@ func (d *decoder) item() vector.Item {
 	var it vector.Item
 	it.ID = d.string()
 	it.Namespace = d.string()
+	d.body(&it)
+	return it
+}
+
+// body reads what appendBody wrote into it.
+func (d *decoder) body(it *vector.Item) {
 	it.Text = d.string()
 	it.Time = d.time()
 	if n := d.count(1); n > 0 {
@@ -308,7 +361,6 @@ func (d *decoder) item() vector.Item {
 			it.Meta[k] = d.string()
 		}
 	}
-	return it
 }
 
 func (d *decoder) vector() []float32 {

@@ -20,7 +20,8 @@ func sampleRecords() [][]byte {
 	}
 	up, _ := appendUpsert(nil, &it)
 	bare, _ := appendUpsert(nil, &vector.Item{ID: "x", Text: "only text"})
-	return [][]byte{up, bare, appendDim(nil, 384), appendDelete(nil, []string{"a", "", "ccc"})}
+	sealed, _ := appendSealed(nil, "id-2", "bob", []byte("LV1\x00\x00\x00\x01 nonce and ciphertext"))
+	return [][]byte{up, bare, appendDim(nil, 384), appendDelete(nil, []string{"a", "", "ccc"}), sealed}
 }
 
 func TestRecordRoundTrip(t *testing.T) {
@@ -64,6 +65,9 @@ func encodeRecord(rec record) []byte {
 	case opUpsert:
 		b, _ := appendUpsert(nil, &rec.item)
 		return b
+	case opSealed:
+		b, _ := appendSealed(nil, rec.item.ID, rec.item.Namespace, rec.sealed)
+		return b
 	}
 	return appendDelete(nil, rec.ids)
 }
@@ -99,7 +103,7 @@ func FuzzScanLog(f *testing.F) {
 	f.Add(append(bytes.Clone(all[:30]), all...))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		path := filepath.Join(t.TempDir(), "log")
-		if err := os.WriteFile(path, append(encodeHeader(1), body...), 0o600); err != nil {
+		if err := os.WriteFile(path, append(encodeHeader(1, kindPlain), body...), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		w, err := openLog(path)

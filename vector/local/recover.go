@@ -17,8 +17,17 @@ import (
 )
 
 // recover loads the index at Open: the snapshot if it is sound, then the log
-// after it; or, without a usable snapshot, the whole log.
+// after it; or, without a usable snapshot, the whole log. Then it settles
+// what encryption asks for (see settle).
 func (x *Index) recover(ctx context.Context) error {
+	if err := x.load(ctx); err != nil {
+		return err
+	}
+	return x.settle(ctx)
+}
+
+// load loads the index from its files.
+func (x *Index) load(ctx context.Context) error {
 	logPath, snapPath := x.path(logName), x.path(snapName)
 	os.Remove(logPath + ".tmp") // the leftovers of a crash during a rewrite
 	os.Remove(snapPath + ".tmp")
@@ -26,7 +35,11 @@ func (x *Index) recover(ctx context.Context) error {
 		if _, err := os.Stat(snapPath); err == nil {
 			return llmos.Wrap(ErrCorrupt, llmos.CodeConflict, fmt.Sprintf("vector: the index in %s has a snapshot but no log, and the log is what holds the items; it cannot be opened", x.dir))
 		}
-		w, err := createLog(logPath, newGen())
+		kind := kindPlain
+		if x.opts.Cipher != nil {
+			kind = kindSealed
+		}
+		w, err := createLog(logPath, newGen(), kind)
 		if err == nil {
 			// The directory may be new too: make its entry durable.
 			err = syncDir(filepath.Dir(filepath.Clean(x.dir)))
@@ -51,9 +64,13 @@ func (x *Index) recover(ctx context.Context) error {
 		return llmos.Wrap(err, llmos.CodeUnavailable, "vector: cannot open the index log")
 	}
 	x.wal = w
+	if w.kind == kindSealed && x.opts.Cipher == nil {
+		return errNoKey(x.dir)
+	}
 
 	err = x.fromSnapshot(ctx)
 	var corrupt *corruptError
+	var key *keyError
 	switch {
 	case err == nil:
 		return nil
@@ -61,10 +78,17 @@ func (x *Index) recover(ctx context.Context) error {
 		return x.damaged(ctx, err)
 	case ctx.Err() != nil:
 		return llmos.Wrap(ctx.Err(), llmos.CodeCanceled, "vector: open cancelled")
+	case errors.As(err, &key) && key.ns == indexNS && key.shredded():
+		x.log.Warn("vector: the key of the snapshot is gone; rebuilding the index from its log, which holds everything", "dir", x.dir)
+	case failure(err, x.dir) != nil:
+		return failure(err, x.dir)
 	case errors.Is(err, os.ErrNotExist):
 		x.log.Info("vector: no snapshot; loading the index from its log", "dir", x.dir)
 	case errors.Is(err, errStaleSnapshot):
 		x.log.Info("vector: the snapshot predates the last log compaction; rebuilding from the log", "dir", x.dir)
+	case errors.Is(err, errPlainSnapshot):
+		x.log.Info("vector: removing a plaintext snapshot left beside the encrypted log; rebuilding from the log", "dir", x.dir)
+		os.Remove(snapPath)
 	default:
 		x.log.Warn("vector: the snapshot is unusable; rebuilding the index from its log, which holds everything", "dir", x.dir, "err", err)
 	}
@@ -76,6 +100,9 @@ func (x *Index) recover(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			return llmos.Wrap(ctx.Err(), llmos.CodeCanceled, "vector: open cancelled")
+		}
+		if f := failure(err, x.dir); f != nil {
+			return f
 		}
 		return llmos.Wrap(err, llmos.CodeInternal, "vector: cannot load the index from its log")
 	}
@@ -90,7 +117,7 @@ var errStaleSnapshot = errors.New("snapshot of an older log")
 
 // fromSnapshot loads the snapshot and replays the log after it.
 func (x *Index) fromSnapshot(ctx context.Context) error {
-	s, err := readSnapshot(x.path(snapName))
+	s, err := readSnapshot(x.path(snapName), x.wal.kind, x.opts.Cipher)
 	if err != nil {
 		return err
 	}
@@ -99,6 +126,11 @@ func (x *Index) fromSnapshot(ctx context.Context) error {
 		return errStaleSnapshot
 	case s.off < int64(headerSize) || s.off > x.wal.size:
 		return fmt.Errorf("%w: it covers %d bytes of a log of %d", errSnapshot, s.off, x.wal.size)
+	}
+	if x.wal.kind == kindSealed {
+		if s.docs, err = x.dropShredded(s.docs); err != nil {
+			return err
+		}
 	}
 	x.dim, x.dimLogged, x.graph = s.dim, s.dim != 0, s.graph
 	tfs := make([][]termFreq, len(s.docs))
@@ -157,7 +189,15 @@ func collect(ctx context.Context, w *wal, off int64, skip bool, dim int) (out []
 				return fmt.Errorf("the log records dimension %d after %d", s.rec.dim, dim)
 			}
 			dim = s.rec.dim
+		case opSealed:
+			if err := w.accepts(s); err != nil {
+				return err
+			}
+			set(final{id: s.rec.item.ID, s: s})
 		case opUpsert:
+			if err := w.accepts(s); err != nil {
+				return err
+			}
 			if n := len(s.rec.item.Vector); n > 0 {
 				if dim == 0 {
 					dim = n // a dim record lost to a repair
@@ -190,16 +230,9 @@ func (x *Index) replay(ctx context.Context, off int64) error {
 			return err
 		}
 	}
-	if dim != x.dim {
-		x.dim, x.dimLogged = dim, true
-	}
-	if x.dim != 0 && x.graph == nil {
-		if x.graph, err = x.newGraph(x.dim); err != nil {
-			return err
-		}
-	}
 	var dead []uint32
 	prep := make([]prepared, 0, len(finals))
+	sealed := false
 	for _, f := range finals {
 		if f.deleted {
 			if d := x.items[f.id]; d != nil {
@@ -207,10 +240,26 @@ func (x *Index) replay(ctx context.Context, off int64) error {
 			}
 			continue
 		}
-		it := f.s.rec.item
-		p := prepared{d: &doc{item: it, node: noNode, off: f.s.off, size: f.s.size}, vec: it.Vector}
+		rec := f.s.rec
+		p := prepared{d: &doc{item: rec.item, node: noNode, off: f.s.off, size: f.s.size}, vec: rec.item.Vector}
 		p.d.item.Vector = nil
+		if rec.op == opSealed {
+			p.sealed, p.d.kid, sealed = rec.sealed, keyID(rec.sealed), true
+		}
 		prep = append(prep, p)
+	}
+	if sealed {
+		if prep, dead, dim, err = x.unsealAll(ctx, prep, dead, dim); err != nil {
+			return err
+		}
+	}
+	if dim != x.dim {
+		x.dim, x.dimLogged = dim, true
+	}
+	if x.dim != 0 && x.graph == nil {
+		if x.graph, err = x.newGraph(x.dim); err != nil {
+			return err
+		}
 	}
 	if err := parallel(ctx, len(prep), func(i int) error {
 		p := &prep[i]
@@ -249,11 +298,14 @@ func (x *Index) heal() error {
 		if d.node == noNode || int(d.node) < g.Nodes() && !g.Deleted(d.node) && x.nodes[d.node] == d {
 			continue
 		}
-		rec, err := x.wal.readRecord(d.off, d.size)
-		if err != nil || rec.op != opUpsert || rec.item.ID != d.item.ID || len(rec.item.Vector) != x.dim {
+		it, err := x.readItem(d.off, d.size, d.item.ID)
+		if k := (*keyError)(nil); errors.As(err, &k) && !k.shredded() {
+			return err
+		}
+		if err != nil || len(it.Vector) != x.dim {
 			return fmt.Errorf("%w: the record of item %q at byte %d: %v", errSnapshot, clip(d.item.ID), d.off, err)
 		}
-		n, err := g.Add(rec.item.Vector)
+		n, err := g.Add(it.Vector)
 		if err != nil {
 			return err
 		}
@@ -305,9 +357,16 @@ func (x *Index) damaged(ctx context.Context, cause error) error {
 		return llmos.Wrap(err, llmos.CodeUnavailable, "vector: cannot read the index log")
 	}
 	raw := &wal{path: logPath, f: f, size: st.Size()}
+	_, raw.kind = readHeader(f)
 	finals, dim, end, skipped, err := collect(ctx, raw, int64(headerSize), true, 0)
+	if err == nil {
+		raw.kind, err = x.repairKind(raw.kind, finals)
+	}
 	if err != nil {
 		f.Close()
+		if fl := failure(err, x.dir); fl != nil {
+			return fl
+		}
 		return llmos.Wrap(err, llmos.CodeInternal, "vector: cannot repair the index log")
 	}
 	skipped += st.Size() - end
@@ -321,7 +380,7 @@ func (x *Index) damaged(ctx context.Context, cause error) error {
 	}
 	kept := 0
 	err = writeFileSync(logPath, func(w *bufio.Writer) error {
-		if _, err := w.Write(encodeHeader(newGen())); err != nil {
+		if _, err := w.Write(encodeHeader(newGen(), raw.kind)); err != nil {
 			return err
 		}
 		if dim != 0 {
@@ -333,7 +392,13 @@ func (x *Index) damaged(ctx context.Context, cause error) error {
 			if fin.deleted {
 				continue
 			}
-			rec, err := appendUpsert(nil, &fin.s.rec.item)
+			var rec []byte
+			var err error
+			if r := &fin.s.rec; r.op == opSealed {
+				rec, err = appendSealed(nil, r.item.ID, r.item.Namespace, r.sealed)
+			} else {
+				rec, err = appendUpsert(nil, &r.item)
+			}
 			if err != nil {
 				return err
 			}
@@ -355,6 +420,9 @@ func (x *Index) damaged(ctx context.Context, cause error) error {
 		return llmos.Wrap(err, llmos.CodeUnavailable, "vector: cannot open the repaired index log")
 	}
 	if err := x.replay(ctx, headerSize); err != nil {
+		if f := failure(err, x.dir); f != nil {
+			return f
+		}
 		return llmos.Wrap(err, llmos.CodeInternal, "vector: cannot load the repaired index log")
 	}
 	x.noteWrites(max(x.opts.SnapshotEvery, 0))

@@ -14,7 +14,9 @@ import (
 
 // A write cut short by a crash leaves a partial last record: Open cuts it and
 // keeps everything before it, and appends after the cut read back.
-func TestTornTail(t *testing.T) {
+func TestTornTail(t *testing.T) { bothModes(t, testTornTail) }
+
+func testTornTail(t *testing.T, ciph Cipher) {
 	for _, c := range []struct {
 		name string
 		tear func(t *testing.T, path string)
@@ -37,13 +39,13 @@ func TestTornTail(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			x := open(t, dir, Options{SnapshotEvery: -1})
+			x := open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1})
 			upsertN(t, x, 0, 10)
 			x.abandon()
 			c.tear(t, filepath.Join(dir, logName))
 
 			logger, buf := logs()
-			x = open(t, dir, Options{SnapshotEvery: -1, Logger: logger})
+			x = open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1, Logger: logger})
 			if n, _ := x.Len(context.Background()); n != 9 {
 				t.Errorf("Len = %d after losing the torn last record, want 9", n)
 			}
@@ -53,24 +55,26 @@ func TestTornTail(t *testing.T) {
 			}
 			upsertN(t, x, 9, 12)
 			x.abandon()
-			x = open(t, dir, Options{SnapshotEvery: -1})
+			x = open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1})
 			checkItems(t, x, 0, 12)
 		})
 	}
 }
 
 // A torn tail after the part of the log a snapshot covers.
-func TestTornTailAfterSnapshot(t *testing.T) {
+func TestTornTailAfterSnapshot(t *testing.T) { bothModes(t, testTornTailAfterSnapshot) }
+
+func testTornTailAfterSnapshot(t *testing.T, ciph Cipher) {
 	dir := t.TempDir()
-	x := open(t, dir, Options{})
+	x := open(t, dir, Options{Cipher: ciph})
 	upsertN(t, x, 0, 10)
 	x.Close()
-	x = open(t, dir, Options{})
+	x = open(t, dir, Options{Cipher: ciph})
 	upsertN(t, x, 10, 15)
 	x.abandon()
 	path := filepath.Join(dir, logName)
 	os.Truncate(path, fileSize(t, path)-1)
-	x = open(t, dir, Options{})
+	x = open(t, dir, Options{Cipher: ciph})
 	checkItems(t, x, 0, 14)
 	if _, err := x.Get(context.Background(), testItem(14).ID); llmos.ErrorCode(err) != llmos.CodeNotFound {
 		t.Errorf("the torn item: %v", err)
@@ -78,9 +82,11 @@ func TestTornTailAfterSnapshot(t *testing.T) {
 }
 
 // A damaged snapshot is detected and rebuilt from the log, losing nothing.
-func TestCorruptSnapshot(t *testing.T) {
+func TestCorruptSnapshot(t *testing.T) { bothModes(t, testCorruptSnapshot) }
+
+func testCorruptSnapshot(t *testing.T, ciph Cipher) {
 	dir := t.TempDir()
-	x := open(t, dir, Options{})
+	x := open(t, dir, Options{Cipher: ciph})
 	upsertN(t, x, 0, 50)
 	x.Delete(context.Background(), []string{testItem(3).ID})
 	x.Close()
@@ -90,7 +96,7 @@ func TestCorruptSnapshot(t *testing.T) {
 		off := []int64{0, 20, size / 3, size / 2, size - 100, size - 1}[i]
 		flip(t, path, off)
 		logger, buf := logs()
-		x = open(t, dir, Options{Logger: logger})
+		x = open(t, dir, Options{Cipher: ciph, Logger: logger})
 		if !strings.Contains(buf.String(), "snapshot is unusable") {
 			t.Errorf("flip at %d of %d: no warning: %s", off, size, buf)
 		}
@@ -100,7 +106,7 @@ func TestCorruptSnapshot(t *testing.T) {
 		checkItems(t, x, 0, 3)
 		checkItems(t, x, 4, 50)
 		x.Close() // writes a sound snapshot again
-		if _, err := readSnapshot(path); err != nil {
+		if _, err := readSnapshot(path, kindOf(ciph), ciph); err != nil {
 			t.Fatalf("the snapshot written after the rebuild: %v", err)
 		}
 	}
@@ -109,7 +115,9 @@ func TestCorruptSnapshot(t *testing.T) {
 // A record damaged in the middle of the log is not a torn tail: Open fails
 // with a clear error rather than drop it silently; with Repair, it keeps
 // everything else and a copy of the damaged log.
-func TestCorruptMiddle(t *testing.T) {
+func TestCorruptMiddle(t *testing.T) { bothModes(t, testCorruptMiddle) }
+
+func testCorruptMiddle(t *testing.T, ciph Cipher) {
 	for _, c := range []struct {
 		name string
 		at   func(off int64) int64 // the byte to flip, from the record's offset
@@ -120,18 +128,18 @@ func TestCorruptMiddle(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			x := open(t, dir, Options{SnapshotEvery: -1})
+			x := open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1})
 			upsertN(t, x, 0, 10)
 			x.abandon()
 			offs := recordOffsets(t, dir)
 			flip(t, filepath.Join(dir, logName), c.at(offs[6])) // offs[0] is the dimension record: item 5
-			_, err := Open(context.Background(), dir, Options{Logger: quiet()})
+			_, err := Open(context.Background(), dir, Options{Cipher: ciph, Logger: quiet()})
 			if !errors.Is(err, ErrCorrupt) || llmos.ErrorCode(err) != llmos.CodeConflict || !strings.Contains(llmos.ErrorMessage(err), "Repair") {
 				t.Fatalf("Open of a damaged log: %v (code %s), want a conflict wrapping ErrCorrupt that names Repair", err, llmos.ErrorCode(err))
 			}
 
 			logger, buf := logs()
-			x = open(t, dir, Options{Repair: true, Logger: logger})
+			x = open(t, dir, Options{Cipher: ciph, Repair: true, Logger: logger})
 			if n, _ := x.Len(context.Background()); n != 9 {
 				t.Errorf("Len after repair = %d, want 9", n)
 			}
@@ -146,37 +154,41 @@ func TestCorruptMiddle(t *testing.T) {
 			}
 			upsertN(t, x, 5, 6)
 			x.abandon()
-			x = open(t, dir, Options{})
+			x = open(t, dir, Options{Cipher: ciph})
 			checkItems(t, x, 0, 10)
 		})
 	}
 }
 
 // A damaged log header is damage too.
-func TestCorruptHeader(t *testing.T) {
+func TestCorruptHeader(t *testing.T) { bothModes(t, testCorruptHeader) }
+
+func testCorruptHeader(t *testing.T, ciph Cipher) {
 	dir := t.TempDir()
-	x := open(t, dir, Options{SnapshotEvery: -1})
+	x := open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1})
 	upsertN(t, x, 0, 5)
 	x.abandon()
 	flip(t, filepath.Join(dir, logName), 2)
-	if _, err := Open(context.Background(), dir, Options{Logger: quiet()}); !errors.Is(err, ErrCorrupt) {
+	if _, err := Open(context.Background(), dir, Options{Cipher: ciph, Logger: quiet()}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open with a damaged header: %v", err)
 	}
-	x = open(t, dir, Options{Repair: true})
+	x = open(t, dir, Options{Cipher: ciph, Repair: true})
 	checkItems(t, x, 0, 5)
 }
 
 // The leftovers of a crash in the middle of a compaction: a temporary log,
 // or a new log whose snapshot is not written yet.
-func TestCrashDuringCompaction(t *testing.T) {
+func TestCrashDuringCompaction(t *testing.T) { bothModes(t, testCrashDuringCompaction) }
+
+func testCrashDuringCompaction(t *testing.T, ciph Cipher) {
 	dir := t.TempDir()
-	x := open(t, dir, Options{CompactMin: -1})
+	x := open(t, dir, Options{Cipher: ciph, CompactMin: -1})
 	upsertN(t, x, 0, 20)
 	upsertN(t, x, 0, 20) // every record replaced once
 	x.Close()
 	os.WriteFile(filepath.Join(dir, logName+".tmp"), []byte("half a compacted log"), 0o600)
 
-	x = open(t, dir, Options{CompactMin: -1})
+	x = open(t, dir, Options{Cipher: ciph, CompactMin: -1})
 	if _, err := os.Stat(filepath.Join(dir, logName+".tmp")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the temporary log is still there: %v", err)
 	}
@@ -190,7 +202,7 @@ func TestCrashDuringCompaction(t *testing.T) {
 	x.abandon() // the snapshot is of the old log
 
 	logger, buf := logs()
-	x = open(t, dir, Options{Logger: logger})
+	x = open(t, dir, Options{Cipher: ciph, Logger: logger})
 	if !strings.Contains(buf.String(), "predates") {
 		t.Errorf("the stale snapshot was not noticed: %s", buf)
 	}
@@ -199,9 +211,11 @@ func TestCrashDuringCompaction(t *testing.T) {
 
 // Compaction while writers write: nothing acknowledged is lost, and the log
 // shrinks.
-func TestCompactUnderWrites(t *testing.T) {
+func TestCompactUnderWrites(t *testing.T) { bothModes(t, testCompactUnderWrites) }
+
+func testCompactUnderWrites(t *testing.T, ciph Cipher) {
 	dir := t.TempDir()
-	x := open(t, dir, Options{SnapshotEvery: -1, CompactMin: 1})
+	x := open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1, CompactMin: 1})
 	upsertN(t, x, 0, 100)
 	ctx := context.Background()
 	done := make(chan error)
@@ -233,7 +247,7 @@ func TestCompactUnderWrites(t *testing.T) {
 	x.snapMu.Unlock()
 	for _, reopen := range []func(){x.abandon, func() { x.Close() }} {
 		reopen()
-		x = open(t, dir, Options{SnapshotEvery: -1, CompactMin: 1})
+		x = open(t, dir, Options{Cipher: ciph, SnapshotEvery: -1, CompactMin: 1})
 		if n, _ := x.Len(ctx); n != 99 {
 			t.Errorf("Len = %d, want 99", n)
 		}

@@ -2,6 +2,8 @@ package local
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -159,12 +161,16 @@ func (x *Index) Get(ctx context.Context, id string) (vector.Item, error) {
 	}
 	it := copyItem(d)
 	if d.node != noNode {
-		rec, err := x.wal.readRecord(d.off, d.size)
-		if err != nil || rec.op != opUpsert || rec.item.ID != id {
+		rec, err := x.readItem(d.off, d.size, id)
+		var k *keyError
+		if errors.As(err, &k) {
+			return vector.Item{}, llmos.Wrap(err, llmos.ErrorCode(k.err), fmt.Sprintf("vector: the record of item %q does not open: %s", clip(id), llmos.ErrorMessage(k.err)))
+		}
+		if err != nil {
 			x.log.Error("vector: reading an item's record from the log failed", "dir", x.dir, "offset", d.off, "err", err)
 			return vector.Item{}, llmos.Wrap(ErrCorrupt, llmos.CodeInternal, "vector: the item's record could not be read")
 		}
-		it.Vector = rec.item.Vector
+		it.Vector = rec.Vector
 	}
 	return it, nil
 }

@@ -15,10 +15,19 @@ import (
 
 // The log file starts with a header: a magic string, the log's generation
 // (random, new at every rewrite, so a snapshot is only ever replayed against
-// the log it was taken from) and the CRC-32C of both.
+// the log it was taken from) and the CRC-32C of both. The magic tells a
+// plaintext log from an encrypted one, whose items are opSealed records.
 const (
-	logMagic   = "LLMVLOG\x01"
-	headerSize = 8 + 8 + 4 // magic, generation, CRC
+	logMagic       = "LLMVLOG\x01"
+	logMagicSealed = "LLMVLOG\x02"
+	headerSize     = 8 + 8 + 4 // magic, generation, CRC
+)
+
+// The kinds of log: what its header says.
+const (
+	kindAny    byte = 0 // unknown (a damaged header): records of either kind
+	kindPlain  byte = 1 // items are opUpsert records
+	kindSealed byte = 2 // items are opSealed records
 )
 
 // wal is the append-only log, the durable store of an index.
@@ -31,6 +40,7 @@ type wal struct {
 	path string
 	f    *os.File // swapped by compaction, under the index's write lock and syncMu
 	gen  uint64
+	kind byte  // kindPlain or kindSealed
 	size int64 // bytes written; changed under the index's write lock
 
 	seq    atomic.Uint64 // appends so far
@@ -40,8 +50,12 @@ type wal struct {
 	broken atomic.Pointer[error] // set when the log can no longer be trusted
 }
 
-func encodeHeader(gen uint64) []byte {
-	b := append([]byte(logMagic), make([]byte, 12)...)
+func encodeHeader(gen uint64, kind byte) []byte {
+	magic := logMagic
+	if kind == kindSealed {
+		magic = logMagicSealed
+	}
+	b := append([]byte(magic), make([]byte, 12)...)
 	binary.LittleEndian.PutUint64(b[len(logMagic):], gen)
 	binary.LittleEndian.PutUint32(b[len(logMagic)+8:], crc32.Checksum(b[:len(logMagic)+8], castagnoli))
 	return b
@@ -89,10 +103,10 @@ func syncDir(dir string) error {
 	return err
 }
 
-// createLog writes a new, empty log at path and opens it.
-func createLog(path string, gen uint64) (*wal, error) {
+// createLog writes a new, empty log of this kind at path and opens it.
+func createLog(path string, gen uint64, kind byte) (*wal, error) {
 	if err := writeFileSync(path, func(w *bufio.Writer) error {
-		_, err := w.Write(encodeHeader(gen))
+		_, err := w.Write(encodeHeader(gen, kind))
 		return err
 	}); err != nil {
 		return nil, err
@@ -114,13 +128,31 @@ func openLog(path string) (*wal, error) {
 		f.Close()
 		return nil, err
 	}
-	hdr := make([]byte, headerSize)
-	if _, err := f.ReadAt(hdr, 0); err != nil || string(hdr[:len(logMagic)]) != logMagic ||
-		crc32.Checksum(hdr[:headerSize-4], castagnoli) != binary.LittleEndian.Uint32(hdr[headerSize-4:]) {
+	gen, kind := readHeader(f)
+	if kind == kindAny {
 		f.Close()
 		return nil, errHeader
 	}
-	return &wal{path: path, f: f, gen: binary.LittleEndian.Uint64(hdr[len(logMagic):]), size: st.Size()}, nil
+	return &wal{path: path, f: f, gen: gen, kind: kind, size: st.Size()}, nil
+}
+
+// readHeader reads and checks the header of the log f: its generation and
+// kind, or kindAny if it is damaged.
+func readHeader(f *os.File) (gen uint64, kind byte) {
+	hdr := make([]byte, headerSize)
+	if _, err := f.ReadAt(hdr, 0); err != nil ||
+		crc32.Checksum(hdr[:headerSize-4], castagnoli) != binary.LittleEndian.Uint32(hdr[headerSize-4:]) {
+		return 0, kindAny
+	}
+	switch string(hdr[:len(logMagic)]) {
+	case logMagic:
+		kind = kindPlain
+	case logMagicSealed:
+		kind = kindSealed
+	default:
+		return 0, kindAny
+	}
+	return binary.LittleEndian.Uint64(hdr[len(logMagic):]), kind
 }
 
 // failed returns the error that broke the log, or nil.
@@ -308,7 +340,7 @@ func (w *wal) resync(from, end int64) (int64, error) {
 			}
 			size := int64(binary.LittleEndian.Uint32(buf[i:]))
 			op := buf[i+frameHeader]
-			if size == 0 || size > maxRecord || base+int64(i)+frameHeader+size > end || op < opDim || op > opDelete {
+			if size == 0 || size > maxRecord || base+int64(i)+frameHeader+size > end || op < opDim || op > opSealed {
 				continue
 			}
 			frame := make([]byte, frameHeader+size)

@@ -20,6 +20,9 @@ type prepared struct {
 	tfs []termFreq
 	n   int // terms
 	rec []byte
+
+	sealed []byte // replay: the sealed part of its record, to open
+	gone   bool   // replay: its key is gone (crypto-shredded)
 }
 
 // Upsert adds items, replacing those with the same IDs, and returns once they
@@ -82,7 +85,7 @@ func (x *Index) Upsert(ctx context.Context, items []vector.Item) error {
 		if items[i].Vector != nil {
 			p.vec = slices.Clone(items[i].Vector)
 		}
-		if p.rec, err = appendUpsert(nil, &items[i]); err != nil {
+		if p.rec, p.d.kid, err = x.encodeUpsert(&items[i]); err != nil {
 			return err
 		}
 		p.tfs, p.n = analyze(it.Text)
