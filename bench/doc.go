@@ -25,6 +25,17 @@
 // each of its rankings alone; then asks through the kernel, with a scripted
 // model, whether the fact reached the context window.
 //
+// Injection (`llmos bench injection`) runs 68 indirect prompt-injection
+// scenarios (an e-mail, a web page, a file, a tool's output, a poisoned
+// memory, another agent's message), each a user task whose data carries an
+// instruction with a checkable goal: mail data to the attacker, run a
+// command, change a file, leak a secret. Each runs with a worst-case model
+// (a test double that obeys any instruction it can see in its context, after
+// undoing datamarks, base64 and other encodings) and a benign one, with the
+// security monitor on (dual mode, spotlight mode) and off, the baseline. It
+// reports the attack success rate with and without the monitor, the share
+// of benign tasks completed, and the benign runs the monitor blocked.
+//
 //	res, err := bench.Sched(ctx, bench.SchedOptions{Processes: 1000, Steps: 3})
 //	if err != nil {
 //		return err
