@@ -58,7 +58,7 @@ func (a *app) benchCmd() *cobra.Command {
 	}
 	sched.Flags().IntVar(&opts.Processes, "processes", 1000, "number of processes")
 	sched.Flags().IntVar(&opts.Steps, "steps", 3, "model calls per process")
-	cmd.AddCommand(sched, a.benchRecallCmd(), a.benchVectorCmd())
+	cmd.AddCommand(sched, a.benchRecallCmd(), a.benchVectorCmd(), a.benchInjectionCmd())
 	return cmd
 }
 

@@ -26,6 +26,9 @@ import (
 	"github.com/llmos/llmos/provider"
 	"github.com/llmos/llmos/sandbox"
 	"github.com/llmos/llmos/sched"
+	"github.com/llmos/llmos/security"
+	"github.com/llmos/llmos/security/audit"
+	"github.com/llmos/llmos/security/vault"
 	"github.com/llmos/llmos/store/sqlite"
 	"github.com/llmos/llmos/tool/calc"
 	"github.com/llmos/llmos/tool/mcp"
@@ -97,7 +100,8 @@ func (a *app) root() *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
 	root.AddCommand(a.runCmd(), a.chatCmd(), a.resumeCmd(), a.psCmd(), a.logsCmd(), a.killCmd(), a.memCmd(), a.mcpCmd(), a.toolsCmd(), a.execCmd(), a.doctorCmd(), a.scanCmd(),
-		a.modelsCmd(), a.versionCmd(), a.benchCmd())
+		a.modelsCmd(), a.versionCmd(), a.benchCmd(),
+		a.policyCmd(), a.guardCmd(), a.auditCmd(), a.vaultCmd())
 	return root
 }
 
@@ -115,6 +119,10 @@ type system struct {
 	tools  []llmos.Tool
 	calls  *kernel.Syscalls
 	log    *os.File
+
+	vault   *vault.Vault
+	audit   *audit.Log
+	monitor *security.Monitor
 }
 
 // open loads and validates the configuration and starts a kernel on it,
@@ -150,12 +158,26 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 	}
 	logger := newLogger(s.log, cfg.LogLevel)
 	slog.SetDefault(logger)
-	s.store, err = sqlite.Open(ctx, filepath.Join(cfg.Home, "state.db"))
+	pol, err := loadPolicy(cfg)
 	if err != nil {
-		s.log.Close()
+		s.Close()
+		return nil, err
+	}
+	// Every store under $LLMOS_HOME is encrypted with the vault's keys.
+	if s.vault, err = a.openVault(cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.store, err = sqlite.OpenWith(ctx, filepath.Join(cfg.Home, "state.db"), sqlite.Options{Cipher: s.vault})
+	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.sched = sched.New(sched.Config{Default: cfg.Default, Providers: cfg.Limits})
+	if err := a.openSecurity(s, pol); err != nil {
+		s.Close()
+		return nil, err
+	}
 	tools := append([]llmos.Tool{calc.Tool()}, web.Tools(a.env.Getenv, web.Config{
 		AllowPrivate: cfg.Web.AllowPrivate, Allow: cfg.Web.Allow, MaxBytes: cfg.Web.MaxBytes,
 		Timeout: cfg.Web.Timeout.D(), MaxRedirects: cfg.Web.MaxRedirects, UserAgent: cfg.Web.UserAgent,
@@ -177,6 +199,7 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 		tools = append(tools, mtools...)
 		tools = append(tools, s.execTools(a.env.Stderr)...)
 	}
+	tools = append(tools, s.monitor.Tools()...)
 	calls := kernel.NewSyscalls()
 	for _, t := range tools {
 		if err := calls.Register(t); err != nil {
@@ -187,6 +210,7 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 	s.tools, s.calls = tools, calls
 	s.kernel, err = kernel.New(kernel.Config{
 		Memory:      mem,
+		Monitor:     s.monitor,
 		Store:       s.store,
 		Sched:       s.sched,
 		Syscalls:    calls,
@@ -212,7 +236,7 @@ func (s *system) openMemory(ctx context.Context, getenv func(string) string) err
 	case "weaviate":
 		s.index, err = weaviate.Open(ctx, weaviate.Config{URL: s.cfg.WeaviateURL, APIKey: firstSet(getenv, "LLMOS_WEAVIATE_API_KEY", "WEAVIATE_API_KEY")})
 	default:
-		s.index, err = local.Open(ctx, filepath.Join(s.cfg.Home, "vector"), local.Options{})
+		s.index, err = local.Open(ctx, filepath.Join(s.cfg.Home, "vector"), local.Options{Cipher: s.vault})
 	}
 	if err != nil {
 		return err
@@ -294,6 +318,9 @@ func (s *system) Close() {
 	}
 	if s.store != nil {
 		s.store.Close()
+	}
+	if s.audit != nil {
+		s.audit.Close()
 	}
 	if s.log != nil {
 		s.log.Close()

@@ -398,13 +398,13 @@ func (a *app) reindex(ctx context.Context) error {
 		return llmos.Errorf(llmos.CodeInvalid, "reindex rebuilds the local index; for %s, export, clear and import", s.cfg.Vector)
 	}
 	dir := filepath.Join(s.cfg.Home, "vector")
-	old, err := local.Open(ctx, dir, local.Options{})
+	old, err := local.Open(ctx, dir, local.Options{Cipher: s.vault})
 	if err != nil {
 		return err
 	}
 	tmp := dir + ".reindex"
 	os.RemoveAll(tmp)
-	fresh, err := local.Open(ctx, tmp, local.Options{})
+	fresh, err := local.Open(ctx, tmp, local.Options{Cipher: s.vault})
 	if err != nil {
 		old.Close()
 		return err

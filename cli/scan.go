@@ -17,6 +17,7 @@ import (
 	"github.com/llmos/llmos/redteam"
 	"github.com/llmos/llmos/redteam/target"
 	"github.com/llmos/llmos/sched"
+	"github.com/llmos/llmos/security"
 )
 
 // scanFlags are the flags of llmos scan.
@@ -30,6 +31,7 @@ type scanFlags struct {
 	timeout     time.Duration
 	template    string
 	docsPrompt  bool
+	noMonitor   bool
 	families    []string
 	limit       int
 	generations int
@@ -77,6 +79,7 @@ func (a *app) scanCmd() *cobra.Command {
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "how long a command target may take per attempt")
 	fl.StringVar(&f.template, "http-template", "", "JSON request template of an http target")
 	fl.BoolVar(&f.docsPrompt, "documents-in-prompt", false, "llmos target: put documents in the task instead of behind read_document")
+	fl.BoolVar(&f.noMonitor, "no-monitor", false, "llmos target: scan the kernel without the security monitor, for comparison")
 	fl.StringSliceVar(&f.families, "family", nil, "scan only these families (comma-separated; see --list)")
 	fl.IntVar(&f.limit, "limit", 0, "at most this many probes of each family (0: all)")
 	fl.IntVar(&f.generations, "generations", 1, "times each probe is sent")
@@ -188,8 +191,16 @@ func (a *app) scanTarget(ctx context.Context, f scanFlags, args []string, s *sch
 		if f.model == "" {
 			f.model = getenv("LLMOS_MODEL")
 		}
+		open := func(name string) (kernel.Model, error) { return provider.Open(name, getenv) }
+		var mon *security.Monitor
+		if !f.noMonitor {
+			var err error
+			if mon, err = scanMonitor(getenv, s, open); err != nil {
+				return nil, nop, err
+			}
+		}
 		k, err := target.NewKernel(ctx, target.KernelConfig{Model: f.model, Sched: s, DocumentsInPrompt: f.docsPrompt,
-			Open: func(name string) (kernel.Model, error) { return provider.Open(name, getenv) }})
+			Open: open, Monitor: mon})
 		if err != nil {
 			return nil, nop, err
 		}
@@ -319,4 +330,23 @@ func (a *app) scan(ctx context.Context, f scanFlags, args []string) error {
 		}
 	}
 	return nil
+}
+
+// scanMonitor is the security monitor of the llmos target: the policy and
+// evaluators `llmos run` would use, with no audit log (a scan is not the
+// user's activity) and no one to approve calls.
+func scanMonitor(getenv func(string) string, s *sched.Scheduler, open func(string) (kernel.Model, error)) (*security.Monitor, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := loadPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newGuard(pol, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return security.New(security.Config{Policy: pol, Guard: g, Open: open, Sched: s})
 }

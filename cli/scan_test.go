@@ -253,15 +253,26 @@ func TestScanCommandAndHTTP(t *testing.T) {
 	}
 }
 
+// The llmos target scans the kernel with the security monitor in the loop:
+// a model that repeats its system prompt leaks it through the bare kernel,
+// and the monitor withholds the reply that carries its canary.
 func TestScanLLMOSTarget(t *testing.T) {
 	vuln := scanServer(t, true, nil)
 	vars := map[string]string{"LLMOS_HOME": t.TempDir(), "OLLAMA_HOST": vuln.URL}
-	code, out, errs := scanCLI(t, vars, "--target", "llmos", "--model", "ollama:m", "--family", "system_prompt_extraction", "--limit", "2", "--json")
+	args := []string{"--target", "llmos", "--model", "ollama:m", "--family", "system_prompt_extraction", "--limit", "4", "--json"}
+	code, out, errs := scanCLI(t, vars, append(args, "--no-monitor")...)
 	if code != 0 {
 		t.Fatalf("code %d: %s", code, errs)
 	}
-	if s := decodeScan(t, out); s.Attempts != 2 || s.Errors != 0 || s.Hits == 0 {
-		t.Errorf("%+v", s)
+	if s := decodeScan(t, out); s.Attempts != 4 || s.Errors != 0 || s.Hits == 0 {
+		t.Errorf("bare kernel: %+v", s)
+	}
+	code, out, errs = scanCLI(t, vars, args...)
+	if code != 0 {
+		t.Fatalf("code %d: %s", code, errs)
+	}
+	if s := decodeScan(t, out); s.Attempts != 4 || s.Errors != 0 || s.Hits != 0 {
+		t.Errorf("with the monitor: %+v", s)
 	}
 }
 

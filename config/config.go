@@ -65,6 +65,9 @@ type Config struct {
 	// ShellPolicy lists the commands the shell tool allows and denies;
 	// shell.DefaultPolicy when absent.
 	ShellPolicy *shell.Policy `json:"shell_policy,omitempty"`
+	// Policy is the security policy file (LLMOS_POLICY); empty:
+	// $LLMOS_HOME/policy.yaml if it exists, else the built-in policy.
+	Policy string `json:"policy,omitempty"`
 }
 
 // Web is the configuration of web_fetch. Private, loopback and link-local
@@ -198,7 +201,7 @@ func Load(getenv func(string) string) (Config, error) {
 		name string
 		dst  *string
 	}{{"LLMOS_SANDBOX", &c.Sandbox.Mode}, {"LLMOS_LOG_LEVEL", &c.LogLevel}, {"LLMOS_EMBEDDER", &c.Embedder}, {"LLMOS_VECTOR", &c.Vector},
-		{"LLMOS_WEAVIATE_URL", &c.WeaviateURL}, {"LLMOS_NAMESPACE", &c.Namespace}} {
+		{"LLMOS_WEAVIATE_URL", &c.WeaviateURL}, {"LLMOS_NAMESPACE", &c.Namespace}, {"LLMOS_POLICY", &c.Policy}} {
 		if v := getenv(e.name); v != "" {
 			*e.dst = v
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/llmos/llmos/kernel"
 	"github.com/llmos/llmos/redteam"
 	"github.com/llmos/llmos/sched"
+	"github.com/llmos/llmos/security"
 	"github.com/llmos/llmos/store/sqlite"
 	"github.com/llmos/llmos/tool/calc"
 )
@@ -39,6 +40,9 @@ type KernelConfig struct {
 	// DocumentsInPrompt delivers documents in the user's message instead of
 	// through the read_document tool.
 	DocumentsInPrompt bool
+	// Monitor is the security monitor in the loop, as `llmos run` has it;
+	// nil scans the bare kernel.
+	Monitor *security.Monitor
 }
 
 // Kernel is a target that is llmos's own kernel: each attempt spawns an
@@ -52,8 +56,12 @@ type KernelConfig struct {
 // reach the model as tool output, the way a fetched page or a file does.
 // Tools in the request are added as decoys too.
 //
-// The reply is the process's answer and the syscalls it made, read from
-// its trace (the events of kind "syscall"), read_document excepted.
+// With a Monitor, every model call and syscall passes it as in `llmos run`,
+// and nobody is there to approve a call the policy would ask about.
+//
+// The reply is the process's answer and the syscalls that ran, read from
+// its trace (the events of kind "syscall"), read_document excepted; a call
+// the monitor refused (an error result) did nothing, and is left out.
 type Kernel struct {
 	cfg   KernelConfig
 	store *sqlite.DB
@@ -123,6 +131,11 @@ func (k *Kernel) SelfScheduled() bool { return true }
 func (k *Kernel) Send(ctx context.Context, req redteam.Request) (redteam.Reply, error) {
 	calls := kernel.NewSyscalls()
 	tools := decoys(req)
+	var mon kernel.Monitor
+	if k.cfg.Monitor != nil {
+		tools = append(tools, k.cfg.Monitor.Tools()...)
+		mon = k.cfg.Monitor
+	}
 	for _, t := range tools {
 		if err := calls.Register(t); err != nil {
 			return redteam.Reply{}, err
@@ -135,6 +148,7 @@ func (k *Kernel) Send(ctx context.Context, req redteam.Request) (redteam.Reply, 
 	kern, err := kernel.New(kernel.Config{
 		Store: k.store, Sched: k.cfg.Sched, Syscalls: calls, System: system,
 		Open:        k.cfg.Open,
+		Monitor:     mon,
 		ToolTimeout: 10 * time.Second,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -168,7 +182,7 @@ func (k *Kernel) Send(ctx context.Context, req redteam.Request) (redteam.Reply, 
 	}
 	reply := redteam.Reply{Text: p.Result}
 	for _, e := range events {
-		if e.Kind != "syscall" || e.Tool == "read_document" {
+		if e.Kind != "syscall" || e.Tool == "read_document" || e.IsError {
 			continue
 		}
 		reply.ToolCalls = append(reply.ToolCalls, llmos.ToolCall{ID: e.CallID, Name: e.Tool, Arguments: argsText(e.Args)})
