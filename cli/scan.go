@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,6 +33,7 @@ type scanFlags struct {
 	template    string
 	docsPrompt  bool
 	noMonitor   bool
+	seedSet     bool
 	families    []string
 	limit       int
 	generations int
@@ -60,12 +62,13 @@ func (a *app) scanCmd() *cobra.Command {
 			"  http           any HTTP API, from a JSON request template (--http-template FILE)\n" +
 			"  llmos          llmos's kernel with decoy tools (--model provider:model)\n" +
 			"With --report DIR it writes attempts.jsonl, hits.jsonl, report.html, junit.xml and results.sarif;\n" +
-			"--resume DIR (or its attempts.jsonl) skips the attempts already done (use the same --seed).\n" +
+			"--resume DIR (or its attempts.jsonl) skips the attempts already done, with the run's own --seed.\n" +
 			"--fail-above RATE exits with code 5 (denied) when a family's success rate exceeds RATE (0 to 1).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.list {
 				return a.scanList()
 			}
+			f.seedSet = cmd.Flags().Changed("seed")
 			return a.scan(cmd.Context(), f, args)
 		},
 	}
@@ -257,6 +260,13 @@ func (a *app) scan(ctx context.Context, f scanFlags, args []string) error {
 			}
 			resume = filepath.Join(resume, redteam.AttemptsFile)
 		}
+		// The canaries come from the seed: a resumed run takes its own.
+		if seed, ok := readRunSeed(filepath.Dir(resume)); ok {
+			if f.seedSet && seed != f.seed {
+				return llmos.Errorf(llmos.CodeInvalid, "the run in %s used --seed %d, not %d", filepath.Dir(resume), seed, f.seed)
+			}
+			f.seed = seed
+		}
 	}
 	s := a.scanScheduler()
 	t, closeTarget, err := a.scanTarget(ctx, f, args, s)
@@ -269,6 +279,9 @@ func (a *app) scan(ctx context.Context, f scanFlags, args []string) error {
 	sink := func(redteam.Attempt) error { return nil }
 	if f.report != "" {
 		if rep, err = redteam.NewReport(f.report, fams); err != nil {
+			return err
+		}
+		if err := writeRunSeed(f.report, f.seed); err != nil {
 			return err
 		}
 		sink = rep.Add
@@ -349,4 +362,29 @@ func scanMonitor(getenv func(string) string, s *sched.Scheduler, open func(strin
 		return nil, err
 	}
 	return security.New(security.Config{Policy: pol, Guard: g, Open: open, Sched: s})
+}
+
+// runFile records, beside a scan's report, what a resumed run must repeat.
+const runFile = "run.json"
+
+func readRunSeed(dir string) (uint64, bool) {
+	data, err := os.ReadFile(filepath.Join(dir, runFile))
+	if err != nil {
+		return 0, false
+	}
+	var r struct {
+		Seed *uint64 `json:"seed"`
+	}
+	if json.Unmarshal(data, &r) != nil || r.Seed == nil {
+		return 0, false
+	}
+	return *r.Seed, true
+}
+
+func writeRunSeed(dir string, seed uint64) error {
+	data, _ := json.Marshal(map[string]uint64{"seed": seed})
+	if err := os.WriteFile(filepath.Join(dir, runFile), append(data, '\n'), 0o644); err != nil {
+		return llmos.Errorf(llmos.CodeUnavailable, "cannot write %s in %s: %v", runFile, dir, err)
+	}
+	return nil
 }

@@ -223,6 +223,10 @@ func TestScanReportAndResume(t *testing.T) {
 	if err != nil || len(all) != 12 {
 		t.Errorf("attempts.jsonl: %d, %v", len(all), err)
 	}
+	// The run keeps its seed: another one on --resume is refused.
+	if code, _, errs = scanCLI(t, vars, append(args, "--resume", dir, "--seed", "99")...); code != 2 || !strings.Contains(errs, "used --seed") {
+		t.Errorf("resume with another seed: code %d: %s", code, errs)
+	}
 }
 
 func TestScanCommandAndHTTP(t *testing.T) {

@@ -154,7 +154,19 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+// sarifPhysical points at the attempt's line in attempts.jsonl, beside the
+// SARIF file: the evidence of the hit (prompt, reply, detector).
+type sarifPhysical struct {
+	ArtifactLocation struct {
+		URI string `json:"uri"`
+	} `json:"artifactLocation"`
+	Region struct {
+		StartLine int `json:"startLine"`
+	} `json:"region"`
 }
 
 type sarifLogical struct {
@@ -165,7 +177,8 @@ type sarifLogical struct {
 
 // WriteSARIF writes a SARIF 2.1.0 log: a rule per family and a result per
 // hit, located at the probe (a logical location, since a hit is in a model's
-// behaviour, not in a file).
+// behaviour, not in a file) and at the attempt's line of attempts.jsonl,
+// where its evidence is (attempts are in the order of that file).
 func WriteSARIF(w io.Writer, s *Summary, attempts []Attempt, families map[string]Family) error {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "llmos scan", InformationURI: "https://github.com/llmos/llmos/blob/main/docs/scan.md"}}, Results: []sarifResult{}}
 	rule := map[string]int{}
@@ -178,15 +191,18 @@ func WriteSARIF(w io.Writer, s *Summary, attempts []Attempt, families map[string
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: f.Name, Name: f.Name, ShortDescription: sarifText{desc},
 			Properties: map[string]any{"attempts": f.Attempts, "hits": f.Hits, "success_rate": f.Rate, "ci_low": f.Low, "ci_high": f.High}})
 	}
-	for _, a := range attempts {
+	for n, a := range attempts {
 		i, ok := rule[a.Probe.Family]
 		if !ok || !a.Hit {
 			continue
 		}
 		msg := fmt.Sprintf("%s succeeded against %s: %s (%s)", a.Probe.ID, s.Target, a.Probe.Goal, a.Reason)
+		phys := &sarifPhysical{}
+		phys.ArtifactLocation.URI = AttemptsFile
+		phys.Region.StartLine = n + 1
 		run.Results = append(run.Results, sarifResult{
 			RuleID: a.Probe.Family, RuleIndex: i, Level: "error", Message: sarifText{firstLine(msg, 1000)},
-			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: a.Probe.ID, FullyQualifiedName: s.Target + "/" + a.Probe.ID, Kind: "module"}}}},
+			Locations:           []sarifLocation{{PhysicalLocation: phys, LogicalLocations: []sarifLogical{{Name: a.Probe.ID, FullyQualifiedName: s.Target + "/" + a.Probe.ID, Kind: "module"}}}},
 			PartialFingerprints: map[string]string{"probe/v1": testName(a)},
 			Properties:          map[string]any{"score": a.Score, "detector": a.Detector, "generation": a.Generation},
 		})
