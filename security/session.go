@@ -52,6 +52,9 @@ func (s *session) Request(ctx context.Context, history []llmos.Message, req *llm
 	for i := range msgs {
 		msg := &msgs[i]
 		if msg.Label.Trusted() {
+			if msg.Role == llmos.RoleUser {
+				s.vetPrompt(ctx, msg.Content)
+			}
 			continue
 		}
 		text := s.vetInput(ctx, msg)
@@ -124,6 +127,28 @@ func (s *session) vetInput(ctx context.Context, msg *llmos.Message) string {
 	s.seen[key] = seen{text: text, verdict: v}
 	s.mu.Unlock()
 	return text
+}
+
+// vetPrompt runs the input evaluators over the user's own words once. The
+// user is trusted, so a verdict is only recorded: an attempt to jailbreak
+// the agent from its own terminal is worth knowing about, not refusing.
+func (s *session) vetPrompt(ctx context.Context, text string) {
+	g := s.m.cfg.Guard
+	if g == nil {
+		return
+	}
+	key := "prompt\x00" + hash(text)
+	s.mu.Lock()
+	_, done := s.seen[key]
+	s.seen[key] = seen{text: text}
+	s.mu.Unlock()
+	if done {
+		return
+	}
+	if v := g.Check(ctx, guard.Input{Stage: guard.StageInput, Kind: guard.KindPrompt, Text: text}); v.Flagged {
+		s.m.record(ctx, audit.Record{Kind: "verdict", PID: s.pid, Namespace: s.ns, Action: "logged",
+			Reason: "the user's prompt: " + summary(v)}, map[string]any{"stage": "input", "kind": "prompt", "scanners": v.Scanners})
+	}
 }
 
 // view is what the planner sees of an untrusted message in dual mode: a
