@@ -3,6 +3,7 @@ package redteam
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -47,5 +48,27 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	v, _ = jsonschema.UnmarshalJSON(bytes.NewReader(bad))
 	if schema.Validate(v) == nil {
 		t.Error("a SARIF log with an unknown level validated: the check does not bite")
+	}
+}
+
+// The JUnit report validates against the JUnit XSD that Jenkins reads
+// (testdata/jenkins-junit.xsd, from dtkit's junit-4.xsd, MIT), with xmllint
+// (Debian's libxml2-utils, which .ci/run installs). A report with a testcase
+// that has no name fails it, so the check bites.
+func TestJUnitValidatesAgainstXSD(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		t.Skip("xmllint is not installed (apt-get install libxml2-utils)")
+	}
+	xsd := filepath.Join("testdata", "jenkins-junit.xsd")
+	good := filepath.Join("testdata", "report", "junit.xml")
+	if out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsd, good).CombinedOutput(); err != nil {
+		t.Fatalf("junit.xml does not validate: %v\n%s", err, out)
+	}
+	report, _ := os.ReadFile(good)
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	os.WriteFile(bad, bytes.Replace(report, []byte("<testcase name="), []byte("<testcase nom="), 1), 0o600)
+	if out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsd, bad).CombinedOutput(); err == nil {
+		t.Errorf("a testcase without a name validated: the check does not bite\n%s", out)
 	}
 }
