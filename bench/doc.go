@@ -36,6 +36,11 @@
 // reports the attack success rate with and without the monitor, the share
 // of benign tasks completed, and the benign runs the monitor blocked.
 //
+// Guard (`llmos bench guard`) runs the offline evaluators of security/guard
+// on their evaluation set and a keyword filter of injection phrases on the
+// same cases: recall on injection and jailbreak attacks, false positives on
+// benign text that uses the same trigger words, and time per check.
+//
 //	res, err := bench.Sched(ctx, bench.SchedOptions{Processes: 1000, Steps: 3})
 //	if err != nil {
 //		return err
