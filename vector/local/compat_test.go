@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llmos/llmos/internal/leaktest"
 )
 
 // copyFixture copies the index in testdata/name to a new directory.
@@ -42,9 +44,9 @@ func TestPlainV1Index(t *testing.T) {
 	}
 	x.Close()
 
-	x = open(t, dir, Options{Cipher: newTestCipher(testSecret)})
+	x = open(t, dir, Options{Cipher: leaktest.NewCipher(testSecret)})
 	checkItems(t, x, 0, 3)
 	checkItems(t, x, 4, 20)
 	x.Close()
-	assertAbsent(t, dir, " note ")
+	leaktest.AssertAbsent(t, dir, " note ")
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmos/llmos/internal/leaktest"
 	"github.com/llmos/llmos/vector"
 )
 
@@ -25,7 +26,7 @@ const (
 	childMode  = "LLMOS_VECTOR_CRASH_CHILD" // "inserts" or "ops"
 	childDir   = "LLMOS_VECTOR_CRASH_DIR"
 	childStart = "LLMOS_VECTOR_CRASH_START"
-	childSeal  = "LLMOS_VECTOR_CRASH_SEALED" // "1": the index is encrypted with newTestCipher(testSecret)
+	childSeal  = "LLMOS_VECTOR_CRASH_SEALED" // "1": the index is encrypted with leaktest.NewCipher(testSecret)
 )
 
 // childOptions snapshot and compact often, so kills land in the middle of
@@ -41,7 +42,7 @@ func TestCrashChild(t *testing.T) {
 	opts := childOptions
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if os.Getenv(childSeal) == "1" {
-		opts.Cipher = newTestCipher(testSecret)
+		opts.Cipher = leaktest.NewCipher(testSecret)
 	}
 	x, err := Open(context.Background(), os.Getenv(childDir), opts)
 	if err != nil {
@@ -202,7 +203,7 @@ func testKillInserts(t *testing.T, ciph Cipher) {
 		}
 		x.Close()
 		if ciph != nil {
-			assertAbsent(t, dir, " note ") // in every text, and nowhere else
+			leaktest.AssertAbsent(t, dir, " note ") // in every text, and nowhere else
 		}
 		t.Logf("round %d: %d acknowledged in this round, %d items", round, len(acks), n)
 		next += 100_000
@@ -256,7 +257,7 @@ func testKillOps(t *testing.T, ciph Cipher) {
 		}
 		x.Close()
 		if ciph != nil {
-			assertAbsent(t, dir, "version ")
+			leaktest.AssertAbsent(t, dir, "version ")
 		}
 		t.Logf("round %d: %d operations acknowledged, %d items", round, len(acks), len(got))
 	}

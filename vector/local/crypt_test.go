@@ -3,25 +3,17 @@ package local
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"unicode/utf16"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/internal/leaktest"
 	"github.com/llmos/llmos/vector"
 	"github.com/llmos/llmos/vector/vectortest"
 )
@@ -29,84 +21,10 @@ import (
 // testSecret derives the keys of the test cipher of the crash children.
 const testSecret = "test-secret"
 
-// testCipher is AES-256-GCM with a key per namespace and key id derived from
-// a secret, in the vault's format: "LV1", a 4-byte big-endian key id, a
-// 12-byte nonce, the ciphertext and tag (the 7-byte prefix is authenticated
-// with ad). shred deletes a namespace's keys: Open then fails with code
-// not_found, and Seal takes a new key id.
-type testCipher struct {
-	secret string
-	mu     sync.Mutex
-	cur    map[string]uint32 // the key id Seal uses, per namespace
-	gone   map[string]uint32 // key ids up to this one are deleted
-	aeads  map[string]cipher.AEAD
-}
-
-func newTestCipher(secret string) *testCipher {
-	return &testCipher{secret: secret, cur: map[string]uint32{}, gone: map[string]uint32{}, aeads: map[string]cipher.AEAD{}}
-}
-
-func (c *testCipher) aead(ns string, kid uint32) cipher.AEAD {
-	name := fmt.Sprintf("%s\x00%d", ns, kid)
-	if a := c.aeads[name]; a != nil {
-		return a
-	}
-	key := sha256.Sum256([]byte(c.secret + "\x00" + name))
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		panic(err)
-	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	c.aeads[name] = a
-	return a
-}
-
-func (c *testCipher) Seal(ns string, plaintext, ad []byte) ([]byte, error) {
-	c.mu.Lock()
-	kid := max(c.cur[ns], c.gone[ns]+1)
-	c.cur[ns] = kid
-	a := c.aead(ns, kid)
-	c.mu.Unlock()
-	out := make([]byte, 7+12, 7+12+len(plaintext)+16)
-	copy(out, "LV1")
-	binary.BigEndian.PutUint32(out[3:], kid)
-	rand.Read(out[7:19])
-	return a.Seal(out, out[7:19], plaintext, append(bytes.Clone(out[:7]), ad...)), nil
-}
-
-func (c *testCipher) Open(ns string, sealed, ad []byte) ([]byte, error) {
-	if len(sealed) < 7+12+16 || string(sealed[:3]) != "LV1" {
-		return nil, llmos.Errorf(llmos.CodeUnauthenticated, "the value is not sealed")
-	}
-	kid := binary.BigEndian.Uint32(sealed[3:])
-	c.mu.Lock()
-	gone := kid <= c.gone[ns]
-	a := c.aead(ns, kid)
-	c.mu.Unlock()
-	if gone {
-		return nil, llmos.Errorf(llmos.CodeNotFound, "the key of namespace %s was deleted", ns)
-	}
-	p, err := a.Open(nil, sealed[7:19], sealed[19:], append(bytes.Clone(sealed[:7]), ad...))
-	if err != nil {
-		return nil, llmos.Errorf(llmos.CodeUnauthenticated, "the value does not open: a wrong key, or it was altered")
-	}
-	return p, nil
-}
-
-// shred deletes every key of namespace ns.
-func (c *testCipher) shred(ns string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gone[ns] = max(c.cur[ns], c.gone[ns], 1)
-}
-
 // bothModes runs a test on a plaintext index and on an encrypted one.
 func bothModes(t *testing.T, test func(t *testing.T, c Cipher)) {
 	t.Run("plain", func(t *testing.T) { test(t, nil) })
-	t.Run("sealed", func(t *testing.T) { test(t, newTestCipher(testSecret)) })
+	t.Run("sealed", func(t *testing.T) { test(t, leaktest.NewCipher(testSecret)) })
 }
 
 // kindOf returns the kind of log an index opened with c has.
@@ -118,7 +36,7 @@ func kindOf(c Cipher) byte {
 }
 
 func TestConformanceSealed(t *testing.T) {
-	c := newTestCipher(testSecret)
+	c := leaktest.NewCipher(testSecret)
 	vectortest.Run(t, vectortest.Harness{
 		Open: func(t *testing.T) vector.Index { return open(t, t.TempDir(), Options{Cipher: c}) },
 		Reopen: func(t *testing.T, idx vector.Index) vector.Index {
@@ -136,34 +54,6 @@ const (
 	canary      = "CANARY-7f3e9a1c-zebra-quartz"
 	otherCanary = "CANARY-0b5d2e77-otter-basalt"
 )
-
-// needles returns the encodings of s that a file must not hold: UTF-8,
-// UTF-16 (both byte orders), hex (both cases) and base64 (standard and URL,
-// at the 3 alignments: the part of the encoding of s that does not depend on
-// the bytes around it).
-func needles(s string) map[string][]byte {
-	out := map[string][]byte{"utf8": []byte(s)}
-	u := utf16.Encode([]rune(s))
-	le, be := make([]byte, 2*len(u)), make([]byte, 2*len(u))
-	for i, r := range u {
-		binary.LittleEndian.PutUint16(le[2*i:], r)
-		binary.BigEndian.PutUint16(be[2*i:], r)
-	}
-	out["utf16le"], out["utf16be"] = le, be
-	out["hex"] = []byte(hex.EncodeToString([]byte(s)))
-	out["HEX"] = []byte(strings.ToUpper(hex.EncodeToString([]byte(s))))
-	for k := range 3 {
-		for name, enc := range map[string]*base64.Encoding{"base64": base64.StdEncoding, "base64url": base64.URLEncoding} {
-			e := enc.EncodeToString(append(bytes.Repeat([]byte{'x'}, k), s...))
-			from := 0
-			if k > 0 {
-				from = 4 // the first quantum holds the bytes before s
-			}
-			out[fmt.Sprintf("%s+%d", name, k)] = []byte(e[from : len(e)-4]) // the last may be padded
-		}
-	}
-	return out
-}
 
 // vecNeedles returns every run of 4 components of v as float32 bytes, little-
 // and big-endian, as given and normalised the way the graph stores it (the
@@ -191,67 +81,15 @@ func vecNeedles(v []float32) map[string][]byte {
 	return out
 }
 
-// findIn returns "file: encoding" for every file under dir that holds one of
-// the needles.
+// findIn returns "file holds name" for every file under dir that holds one
+// of the needles (leaktest.Find).
 func findIn(t *testing.T, dir string, needles map[string][]byte) []string {
 	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for name, n := range needles {
-			if bytes.Contains(b, n) {
-				found = append(found, filepath.Base(path)+": "+name)
-			}
-		}
-		return nil
-	})
+	found, err := leaktest.Find(dir, needles)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return found
-}
-
-// assertAbsent fails if a file under dir holds s in any encoding of needles.
-func assertAbsent(t *testing.T, dir, s string) {
-	t.Helper()
-	if found := findIn(t, dir, needles(s)); len(found) > 0 {
-		t.Errorf("%q is in the index files: %v", s, found)
-	}
-}
-
-// The needles find what they look for, wherever it lies.
-func TestNeedles(t *testing.T) {
-	n := needles(canary)
-	enc16 := func(order binary.AppendByteOrder) []byte {
-		var b []byte
-		for _, r := range utf16.Encode([]rune(canary)) {
-			b = order.AppendUint16(b, r)
-		}
-		return b
-	}
-	var cases [][]byte
-	cases = append(cases, []byte("..."+canary+"..."), enc16(binary.LittleEndian), enc16(binary.BigEndian),
-		[]byte(hex.EncodeToString([]byte(canary))), []byte(strings.ToUpper(hex.EncodeToString([]byte(canary)))))
-	for k := range 3 {
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding} {
-			cases = append(cases, []byte(enc.EncodeToString(append(bytes.Repeat([]byte{'?'}, k), canary+"~~"...))))
-		}
-	}
-	for i, c := range cases {
-		hit := false
-		for _, nd := range n {
-			hit = hit || bytes.Contains(c, nd)
-		}
-		if !hit {
-			t.Errorf("case %d (%q) not found", i, c)
-		}
-	}
 }
 
 // canaryItems returns n items of namespace ns whose text and metadata hold
@@ -324,7 +162,7 @@ func TestCanary(t *testing.T) {
 		t.Run(fmt.Sprint("sealed=", sealed), func(t *testing.T) {
 			var c Cipher
 			if sealed {
-				c = newTestCipher(testSecret)
+				c = leaktest.NewCipher(testSecret)
 			}
 			dir := t.TempDir()
 			opts := Options{Cipher: c, SnapshotEvery: -1, CompactMin: -1}
@@ -338,7 +176,7 @@ func TestCanary(t *testing.T) {
 			checkCanaries(t, x, items)
 			x.Close()
 
-			all := needles(canary)
+			all := leaktest.Encodings(canary)
 			for _, it := range items {
 				for name, n := range vecNeedles(it.Vector) {
 					all[it.ID+" "+name] = n
@@ -351,10 +189,10 @@ func TestCanary(t *testing.T) {
 			if !sealed {
 				files := map[string]bool{}
 				for _, f := range found {
-					files[strings.Split(f, ":")[0]] = true
+					files[strings.Split(f, " holds ")[0]] = true
 				}
 				all := strings.Join(found, " ")
-				if !files[logName] || !files[snapName] || !strings.Contains(all, "utf8") || !strings.Contains(all, "vector.log: alice-00 raw float32le") || !strings.Contains(all, "vector.snap: alice-00 normalised float32le") {
+				if !files[logName] || !files[snapName] || !strings.Contains(all, "as utf8") || !strings.Contains(all, "vector.log holds alice-00 raw float32le") || !strings.Contains(all, "vector.snap holds alice-00 normalised float32le") {
 					t.Errorf("the plaintext index: the search found only %v", found)
 				}
 			}
@@ -367,7 +205,7 @@ func TestCanary(t *testing.T) {
 // opens again with the right one.
 func TestWrongKey(t *testing.T) {
 	dir := t.TempDir()
-	right := newTestCipher(testSecret)
+	right := leaktest.NewCipher(testSecret)
 	x := open(t, dir, Options{Cipher: right})
 	items := fillCanaries(t, x)
 	x.Close()
@@ -375,7 +213,7 @@ func TestWrongKey(t *testing.T) {
 		if what == "log" {
 			os.Remove(filepath.Join(dir, snapName))
 		}
-		_, err := Open(context.Background(), dir, Options{Cipher: newTestCipher("another secret"), Logger: quiet()})
+		_, err := Open(context.Background(), dir, Options{Cipher: leaktest.NewCipher("another secret"), Logger: quiet()})
 		if llmos.ErrorCode(err) != llmos.CodeUnauthenticated || strings.Contains(err.Error(), canary) {
 			t.Errorf("%s: Open with the wrong key: %v (code %s), want unauthenticated", what, err, llmos.ErrorCode(err))
 		}
@@ -388,7 +226,7 @@ func TestWrongKey(t *testing.T) {
 // An encrypted index does not open without a key.
 func TestNoKey(t *testing.T) {
 	dir := t.TempDir()
-	x := open(t, dir, Options{Cipher: newTestCipher(testSecret)})
+	x := open(t, dir, Options{Cipher: leaktest.NewCipher(testSecret)})
 	upsertN(t, x, 0, 3)
 	x.Close()
 	_, err := Open(context.Background(), dir, Options{Logger: quiet()})
@@ -451,7 +289,7 @@ func TestTamperedLog(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			ci := newTestCipher(testSecret)
+			ci := leaktest.NewCipher(testSecret)
 			x := open(t, dir, Options{Cipher: ci, SnapshotEvery: -1})
 			upsertN(t, x, 0, 10)
 			x.abandon()
@@ -515,7 +353,7 @@ func decryptSnapshot(t *testing.T, dir string, c Cipher) []byte {
 func TestSnapshotStream(t *testing.T) {
 	defer func(old int) { snapChunk = old }(snapChunk)
 	snapChunk = 300
-	c := newTestCipher(testSecret)
+	c := leaktest.NewCipher(testSecret)
 	dir := t.TempDir()
 	x := open(t, dir, Options{Cipher: c})
 	upsertN(t, x, 0, 30)
@@ -565,8 +403,8 @@ func TestSnapshotStream(t *testing.T) {
 	})
 	t.Run("index_key_gone", func(t *testing.T) {
 		restore()
-		c2 := newTestCipher(testSecret)
-		c2.shred(indexNS)
+		c2 := leaktest.NewCipher(testSecret)
+		c2.Shred(indexNS)
 		logger, buf := logs()
 		x := open(t, dir, Options{Cipher: c2, Logger: logger})
 		if !strings.Contains(buf.String(), "key of the snapshot is gone") {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/llmos/llmos"
+	"github.com/llmos/llmos/internal/leaktest"
 	"github.com/llmos/llmos/vector"
 	"github.com/llmos/llmos/vector/hnsw"
 )
@@ -109,9 +110,9 @@ func TestShreddedNamespace(t *testing.T) {
 	for _, closed := range []bool{true, false} { // with a snapshot, or the log only
 		t.Run(fmt.Sprint("snapshot=", closed), func(t *testing.T) {
 			dir := t.TempDir()
-			c := newTestCipher(testSecret)
+			c := leaktest.NewCipher(testSecret)
 			byNS := shredFixture(t, dir, c, closed)
-			c.shred("alice")
+			c.Shred("alice")
 			logger, buf := logs()
 			x := open(t, dir, Options{Cipher: c, SnapshotEvery: -1, Logger: logger})
 			checkGone(t, x, byNS["alice"])
@@ -148,13 +149,13 @@ func TestShreddedNamespace(t *testing.T) {
 // A key deleted while the index is open: Get of an item with a vector
 // fails with code not_found rather than garbage.
 func TestShreddedWhileOpen(t *testing.T) {
-	c := newTestCipher(testSecret)
+	c := leaktest.NewCipher(testSecret)
 	x := open(t, t.TempDir(), Options{Cipher: c})
 	items := canaryItems("alice", canary, 2)
 	if err := x.Upsert(context.Background(), items); err != nil {
 		t.Fatal(err)
 	}
-	c.shred("alice")
+	c.Shred("alice")
 	if _, err := x.Get(context.Background(), items[0].ID); llmos.ErrorCode(err) != llmos.CodeNotFound {
 		t.Errorf("Get: %v", err)
 	}
@@ -164,7 +165,7 @@ func TestShreddedWhileOpen(t *testing.T) {
 // key: the snapshot (under "_index") and every record of the log, opened
 // with keys that still exist, hold neither its canary nor its ids.
 func TestDeleteNamespace(t *testing.T) {
-	for _, ciph := range []*testCipher{nil, newTestCipher(testSecret)} {
+	for _, ciph := range []*leaktest.Cipher{nil, leaktest.NewCipher(testSecret)} {
 		t.Run(fmt.Sprint("sealed=", ciph != nil), func(t *testing.T) {
 			var c Cipher
 			if ciph != nil {
@@ -195,12 +196,12 @@ func TestDeleteNamespace(t *testing.T) {
 				t.Errorf("the ids of the deleted items are still in the files: %v", found)
 			}
 			if c == nil {
-				assertAbsent(t, dir, canary)
+				leaktest.AssertAbsent(t, dir, canary)
 				if found := findIn(t, dir, vecs); len(found) > 0 {
 					t.Errorf("the vectors of the deleted items are still in the files: %v", found)
 				}
 			} else {
-				assertAbsent(t, dir, otherCanary)
+				leaktest.AssertAbsent(t, dir, otherCanary)
 				snap := decryptSnapshot(t, dir, c)
 				recs := sealedPlaintexts(t, dir, c)
 				if bytes.Contains(snap, []byte(canary)) || holds(recs, canary) {
@@ -215,7 +216,7 @@ func TestDeleteNamespace(t *testing.T) {
 				if !bytes.Contains(snap, []byte(otherCanary)) || !holds(recs, otherCanary) {
 					t.Error("the other namespace is missing from the opened files")
 				}
-				ciph.shred("alice")
+				ciph.Shred("alice")
 			}
 
 			// "" and "default" name the same key namespace.
@@ -258,7 +259,7 @@ func TestEncryptPlainIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := newTestCipher(testSecret)
+	c := leaktest.NewCipher(testSecret)
 	logger, buf := logs()
 	x = open(t, dir, Options{Cipher: c, Logger: logger})
 	if !strings.Contains(buf.String(), "encrypting it now") || !strings.Contains(buf.String(), "index encrypted") {
@@ -269,7 +270,7 @@ func TestEncryptPlainIndex(t *testing.T) {
 	checkItems(t, x, 4, 40)
 	upsertN(t, x, 40, 45)
 	x.Close()
-	assertAbsent(t, dir, canary)
+	leaktest.AssertAbsent(t, dir, canary)
 	if _, err := os.Stat(damaged); !os.IsNotExist(err) {
 		t.Errorf("the plaintext copy of a damaged log is still there: %v", err)
 	}
@@ -284,7 +285,7 @@ func TestEncryptPlainIndex(t *testing.T) {
 	checkCanaries(t, x, items)
 	checkItems(t, x, 40, 45)
 	x.Close()
-	assertAbsent(t, dir, canary)
+	leaktest.AssertAbsent(t, dir, canary)
 
 	if _, err := Open(context.Background(), dir, Options{Logger: quiet()}); llmos.ErrorCode(err) != llmos.CodeInvalid || !strings.Contains(err.Error(), "is encrypted: no key given") {
 		t.Errorf("Open without the key: %v", err)
@@ -301,7 +302,7 @@ func BenchmarkCipher(b *testing.B) {
 	for _, mode := range []string{"plain", "sealed"} {
 		cipherFor := func() Cipher {
 			if mode == "sealed" {
-				return newTestCipher(testSecret)
+				return leaktest.NewCipher(testSecret)
 			}
 			return nil
 		}
