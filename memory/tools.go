@@ -25,12 +25,14 @@ func (m *Memory) Tools() []llmos.Tool {
 		{
 			ToolDef: llmos.ToolDef{Name: "core_memory_append", Description: "Append a line to a core memory block, which stays in your context window.",
 				Parameters: schema(`{"block":{"type":"string","enum":`+string(blockEnum)+`},"content":{"type":"string","minLength":1}}`, "block", "content")},
-			Call: m.coreAppend,
+			Source: llmos.SourceSystem, // a confirmation computed from the arguments
+			Call:   m.coreAppend,
 		},
 		{
 			ToolDef: llmos.ToolDef{Name: "core_memory_replace", Description: "Replace text in a core memory block; an empty new text deletes the old.",
 				Parameters: schema(`{"block":{"type":"string","enum":`+string(blockEnum)+`},"old":{"type":"string","minLength":1},"new":{"type":"string"}}`, "block", "old", "new")},
-			Call: m.coreReplace,
+			Source: llmos.SourceSystem,
+			Call:   m.coreReplace,
 		},
 		{
 			ToolDef: llmos.ToolDef{Name: "conversation_search", Description: "Search everything said in earlier conversations, by words and by date (YYYY-MM-DD or RFC 3339).",
@@ -41,7 +43,8 @@ func (m *Memory) Tools() []llmos.Tool {
 		{
 			ToolDef: llmos.ToolDef{Name: "archival_memory_insert", Description: "Store a fact or a document in long-term archival memory.",
 				Parameters: schema(`{"content":{"type":"string","minLength":1}}`, "content")},
-			Call: m.archivalInsert,
+			Source: llmos.SourceSystem,
+			Call:   m.archivalInsert,
 		},
 		{
 			ToolDef: llmos.ToolDef{Name: "archival_memory_search", Description: "Search long-term archival memory by meaning and words.",

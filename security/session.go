@@ -75,7 +75,32 @@ func (s *session) Request(ctx context.Context, history []llmos.Message, req *llm
 		msgs[0].Content += "\n\n" + s.instructions()
 	}
 	req.Messages = msgs
+	req.Tools = s.vetTools(ctx, req.Tools)
 	return nil
+}
+
+// vetTools runs the input evaluators over the tools' descriptions, which
+// come from MCP servers and installed apps as much as from llmos: a
+// description that carries an injection is withheld from the model.
+func (s *session) vetTools(ctx context.Context, tools []llmos.ToolDef) []llmos.ToolDef {
+	if s.m.cfg.Guard == nil {
+		return tools
+	}
+	var out []llmos.ToolDef
+	for i, t := range tools {
+		text := s.vetInput(ctx, &llmos.Message{Role: "tool_description", Name: t.Name, Content: t.Description})
+		if text == t.Description {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(tools)
+		}
+		out[i].Description = text
+	}
+	if out == nil {
+		return tools
+	}
+	return out
 }
 
 // instructions is what the system prompt gains: how untrusted data is shown,
