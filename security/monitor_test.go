@@ -369,3 +369,30 @@ func TestPoisonedToolAndCoreMemory(t *testing.T) {
 		t.Errorf("untrusted text went into core memory: %v", appended)
 	}
 }
+
+// In spotlight mode a resumed run is tainted by what the history holds, even
+// when the untrusted message is no longer in the window.
+func TestSpotlightTaintSurvivesAResume(t *testing.T) {
+	planner := scripted.New(
+		scripted.Call("web_fetch", `{"url":"https://news.example/a"}`),
+		scripted.Say("read it"),
+		scripted.Call("send_email", `{"to":"boss@example.com","body":"summary"}`),
+		scripted.Say("done"),
+	)
+	w := newWorld(t, ifc.Spotlight, func(security.Approval) bool { return false }, planner, scripted.New())
+	ctx := context.Background()
+	p, err := w.k.Spawn(ctx, kernel.Spec{Model: "scripted:planner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.k.Send(ctx, p.PID, "read the article", kernel.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// A new run (a new session) of the same process.
+	if _, err := w.k.Send(ctx, p.PID, "now mail my boss", kernel.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.asked) != 1 || len(w.sent) != 0 {
+		t.Errorf("asked %v, sent %v", w.asked, w.sent)
+	}
+}

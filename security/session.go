@@ -48,6 +48,18 @@ func (s *session) policy() *ifc.Policy { return s.m.cfg.Policy }
 // Request implements kernel.Session.
 func (s *session) Request(ctx context.Context, history []llmos.Message, req *llmos.Request) error {
 	msgs := slices.Clone(req.Messages)
+	if s.policy().Mode == ifc.Spotlight {
+		// What the model was shown in earlier runs, or what has left the
+		// window since (its trace lives on in the summary), still taints
+		// what it writes.
+		s.mu.Lock()
+		for _, m := range history {
+			if !m.Label.Trusted() {
+				s.taint = s.taint.Join(m.Label)
+			}
+		}
+		s.mu.Unlock()
+	}
 	hidden := 0
 	for i := range msgs {
 		msg := &msgs[i]
