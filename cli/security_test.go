@@ -165,3 +165,37 @@ func TestRunRefusesUntrustedArgument(t *testing.T) {
 		t.Errorf("audit: %s", r.stdout)
 	}
 }
+
+// Shredding a user deletes their processes and memories and then their key;
+// another user's data is untouched.
+func TestShredAUser(t *testing.T) {
+	vars := home(t)
+	vars["LLMOS_KEY"] = testKey
+	alice := map[string]string{}
+	for k, v := range vars {
+		alice[k] = v
+	}
+	alice["LLMOS_NAMESPACE"] = "alice"
+	if r := llmos(t, alice, "", "run", "remember that my locker code is 1234-alice"); r.code != 0 {
+		t.Fatalf("alice: %+v", r)
+	}
+	if r := llmos(t, vars, "", "run", "remember that my locker code is 9876-default"); r.code != 0 {
+		t.Fatalf("default: %+v", r)
+	}
+	if r := llmos(t, vars, "", "vault", "shred", "alice", "--yes"); r.code != 0 || !strings.Contains(r.stderr, "deleted 1 processes") {
+		t.Fatalf("shred: %+v", r)
+	}
+	r := llmos(t, vars, "", "ps", "--json")
+	var ps []map[string]any
+	json.Unmarshal([]byte(r.stdout), &ps)
+	if r.code != 0 || len(ps) != 1 || ps[0]["namespace"] == "alice" {
+		t.Errorf("ps after the shred: %+v", r)
+	}
+	if r = llmos(t, vars, "", "mem", "search", "locker code"); !strings.Contains(r.stdout, "9876-default") {
+		t.Errorf("the default user's memory: %+v", r)
+	}
+	if r = llmos(t, alice, "", "mem", "search", "locker code"); strings.Contains(r.stdout, "1234-alice") {
+		t.Errorf("alice's memory survived: %+v", r)
+	}
+	leaktest.AssertAbsent(t, vars["LLMOS_HOME"], "1234-alice")
+}
