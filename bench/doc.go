@@ -12,7 +12,8 @@
 // equal priority, how much sooner high-priority calls get through than low
 // ones, and goodput against the unscheduled baseline. KernelOverhead adds
 // the kernel's own cost per step (durable state included) against the same
-// model replies and tool calls made in a plain loop.
+// model replies and tool calls made in a plain loop, and what the security
+// monitor adds to it (evaluators, and a sealed audit log fsynced per record).
 //
 // Vector (`llmos bench vector`) builds the HNSW graph of package vector/hnsw
 // on the seeded Gaussian-mixture data of shared/VECTOR-BENCH.md and measures

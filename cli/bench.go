@@ -45,7 +45,8 @@ func (a *app) benchCmd() *cobra.Command {
 			if a.json {
 				return a.printJSON(map[string]any{"sched": res, "kernel": k,
 					"utilization": res.Utilization, "jain_fairness": res.JainFairness, "priority_wait_ratio": res.PriorityWaitRatio,
-					"goodput_vs_unscheduled": res.GoodputVsUnscheduled, "kernel_overhead_ms_per_step": res.KernelOverheadMsPerStep})
+					"goodput_vs_unscheduled": res.GoodputVsUnscheduled, "kernel_overhead_ms_per_step": res.KernelOverheadMsPerStep,
+					"monitor_overhead_ms_per_step": k.MonitorOverheadMSPerStep})
 			}
 			w := a.env.Stdout
 			fmt.Fprintf(w, "utilization              %.3f   (target ≥ 0.95)\n", res.Utilization)
@@ -54,6 +55,8 @@ func (a *app) benchCmd() *cobra.Command {
 			fmt.Fprintf(w, "goodput_vs_unscheduled   %.2fx   (target ≥ 2)\n", res.GoodputVsUnscheduled)
 			fmt.Fprintf(w, "kernel_overhead_ms/step  %.3f   (target < 1; %.3f ms/step through the kernel vs %.3f direct)\n",
 				k.OverheadMSPerStep, k.KernelMSPerStep, k.DirectMSPerStep)
+			fmt.Fprintf(w, "monitor_overhead_ms/step %.3f   (%.3f ms/step with the security monitor, its audit log fsynced)\n",
+				k.MonitorOverheadMSPerStep, k.MonitorMSPerStep)
 			return nil
 		},
 	}
