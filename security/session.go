@@ -385,6 +385,21 @@ func (s *session) Result(ctx context.Context, call llmos.ToolCall, args llmos.La
 // Answer implements kernel.Session.
 func (s *session) Answer(ctx context.Context, history []llmos.Message, text string) (string, error) {
 	out, label := ifc.Expand(text, s.lookup(history))
+	// Links in a value shown as it is were written by its source, with
+	// none of the user's data; links the model wrote after reading untrusted
+	// text (spotlight mode) may carry what it knows to a host the text named.
+	s.mu.Lock()
+	tainted := !s.taint.Trusted()
+	s.mu.Unlock()
+	if tainted {
+		var n int
+		if out, n = taintedLinks(out, history, s.policy().Guard.AllowHosts); n > 0 {
+			if err := s.m.record(ctx, audit.Record{Kind: "verdict", PID: s.pid, Namespace: s.ns, Action: "redact",
+				Reason: fmt.Sprintf("answer: %d links carried data to hosts known only from untrusted data", n)}, nil); err != nil {
+				return out, err
+			}
+		}
+	}
 	g := s.m.cfg.Guard
 	if g == nil {
 		return out, nil
