@@ -37,6 +37,16 @@ func (a *app) openVault(cfg config.Config) (*vault.Vault, error) {
 	return vault.Open(cfg.Home, src, vaultOptions...)
 }
 
+// loadVault loads the configuration and opens its vault.
+func (a *app) loadVault() (config.Config, *vault.Vault, error) {
+	cfg, err := config.Load(a.env.Getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	v, err := a.openVault(cfg)
+	return cfg, v, err
+}
+
 // shredData deletes what the stores hold for namespace ns before its keys
 // are shredded: its processes, messages, events and core memory in the state
 // database, and its items in the local vector index, whose snapshot and log
@@ -101,11 +111,7 @@ func (a *app) vaultStatusCmd() *cobra.Command {
 		Short: "Show the master key's source and the namespaces' key versions (never the keys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(a.env.Getenv)
-			if err != nil {
-				return err
-			}
-			v, err := a.openVault(cfg)
+			cfg, v, err := a.loadVault()
 			if err != nil {
 				return err
 			}
@@ -182,11 +188,7 @@ func (a *app) vaultRotateCmd() *cobra.Command {
 			if newKeyFile != "" && newPass {
 				return llmos.Errorf(llmos.CodeInvalid, "choose one of --new-key-file and --new-passphrase")
 			}
-			cfg, err := config.Load(a.env.Getenv)
-			if err != nil {
-				return err
-			}
-			v, err := a.openVault(cfg)
+			cfg, v, err := a.loadVault()
 			if err != nil {
 				return err
 			}
@@ -340,11 +342,7 @@ func (a *app) vaultShredCmd() *cobra.Command {
 				return llmos.Errorf(llmos.CodeInvalid, "shredding namespace %s deletes its keys: its memories and messages can never be read again, "+
 					"and this is irreversible; run again with --yes to do it", ns)
 			}
-			cfg, err := config.Load(a.env.Getenv)
-			if err != nil {
-				return err
-			}
-			v, err := a.openVault(cfg)
+			cfg, v, err := a.loadVault()
 			if err != nil {
 				return err
 			}
