@@ -23,8 +23,9 @@ type GuardResult struct {
 	InjectionRecallVsBaseline float64 `json:"injection_recall_vs_baseline"`
 	// HoldoutInjectionRecall is on the cases written after the scanners
 	// were first tuned (sets "holdout*"). They have since been tuned on too:
-	// measured blind, before that, the injection scanner caught about a third
-	// of them (security/guard/doc.go has the history).
+	// measured blind, before that, the injection scanner caught a third of
+	// holdout1-2 and a fifth of holdout3 (security/guard/doc.go has the
+	// history, and the later batches measured before tuning).
 	HoldoutInjectionRecall         float64 `json:"holdout_injection_recall"`
 	BaselineHoldoutInjectionRecall float64 `json:"baseline_holdout_injection_recall"`
 	// FalsePositiveRate is the share of benign cases flagged.

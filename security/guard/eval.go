@@ -24,7 +24,9 @@ type Case struct {
 	Canary string   `json:"canary,omitempty"`
 	Tool   string   `json:"tool,omitempty"`
 	// Set names the part of the data the case belongs to: "" for the cases
-	// written while tuning the scanners, "holdout" for those written after.
+	// written while tuning the scanners, "holdout…" for those written after
+	// without reading them (measured blind, then tuned on), "posthoc…" for
+	// those written after reading them.
 	Set string `json:"set,omitempty"`
 }
 

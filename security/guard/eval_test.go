@@ -56,8 +56,16 @@ func TestEval(t *testing.T) {
 		// history of the holdout figures (measured blind, then tuned on).
 		{"tuning", sets["tuning"], 0.97, 0.02, 0.9},
 		{"holdout1", sets["holdout1"], 0.9, 0.05, 0.8},
-		{"holdout2", sets["holdout2"], 0.85, 0.05, 0.7},
-		{"all", cases, 0.95, 0.03, 0.85},
+		{"holdout2", sets["holdout2"], 0.95, 0.03, 0.9},
+		// holdout3 measured blind, before the third round: recall 0.24
+		// (injection 0.19, jailbreak 0.38), benign false positives 0.062.
+		// These floors are for after it was tuned on (recall 1.0, 0).
+		{"holdout3", sets["holdout3"], 0.97, 0.02, 0.95},
+		// posthoc3 was written after reading the scanners and tuned on
+		// batch by batch (fresh-batch figures in doc.go); after: recall
+		// 0.973, benign false positives 0.016.
+		{"posthoc3", sets["posthoc3"], 0.95, 0.03, 0.93},
+		{"all", cases, 0.97, 0.02, 0.95},
 	} {
 		m := Evaluate(context.Background(), g, part.cases)
 		t.Logf("%s set:\n%s", part.name, m)

@@ -11,9 +11,10 @@ import (
 // holds (see combine). Strong phrases ("ignore all previous instructions")
 // flag alone; weak ones ("you are now", "instead, send") need company, and
 // addresses to the AI ("Attention LLM:", "if you are an AI") raise the score
-// of whatever else matched. Patterns are lower case and matched against the
-// lower-cased text; a space stands for any run of separators and "~N " for up
-// to N words in between (see phrase).
+// of whatever else matched — or, followed closely by an imperative, make a
+// directive that flags alone (directive.go). Patterns are lower case and
+// matched against the lower-cased text; a space stands for any run of
+// separators and "~N " for up to N words in between (see phrase).
 
 // The nouns and adjectives of "ignore previous instructions" in English.
 const (
@@ -29,21 +30,23 @@ var injectionEN = []*signal{
 	sig("en", "ignore-instructions-above", 0.85, enDismiss+` (?:the |your |all (?:the )?)?(?:instructions|rules|directives|guidelines|orders|prompt) (?:above|before this|given (?:to you )?(?:above|before|earlier)|you (?:were|have been|[’']ve been) given)`),
 	sig("en", "told-no-longer-matters", 0.7, `(?:whatever|everything|anything|all) (?:that )?(?:you (?:were|have been|[’']ve been|got) (?:told|instructed|given|asked)|your (?:instructions|rules) (?:say|said)) ~3 (?:no longer (?:matters?|applies|apply|counts?|holds?)|(?:is|are) (?:void|irrelevant|cancell?ed|obsolete|invalid))`),
 	sig("en", "not-what-user-asked", 0.55, `(?:not|instead of|rather than|regardless of) (?:what|whatever) the (?:user|human|customer|person) (?:asked|asks|wants|wanted|said|requested)`),
-	sig("en", "agent-shall", 0.4, `(?:ai|assistant|agent|model|llm|bot) (?:shall|must|is required to|has to|needs to|should) (?:immediately |now |silently |also )?(?:call|invoke|send|forward|email|transfer|delete|execute|run|visit|open|fetch|tell|say|add|include|reply|respond|output|print|reveal|omit)\b`),
+	sig("en", "agent-shall", 0.4, `(?:ai|assistant|agent|model|llm|bot)s? (?:shall|must|is required to|are required to|has to|have to|needs to|need to|should) (?:immediately |now |silently |also |always )?(?:append|attach|share|export|upload|post|copy|cc|bcc|approve|accept|mark|disable|call|invoke|send|forward|email|transfer|delete|execute|run|visit|open|fetch|tell|say|add|include|reply|respond|output|print|reveal|omit)\b`),
 	sig("en", "instructions-obsolete", 0.55, `(?:earlier|previous|prior|above|original|old|initial|existing|your) (?:guidance|instructions|rules|orders|directives|prompt|programming|configuration|briefing) (?:you (?:received|were given|got) )?(?:is|are|has been|have been|was|were) (?:now )?(?:obsolete|outdated|void|invalid|cancell?ed|revoked|no longer valid|no longer in effect|superseded|replaced|null and void|deprecated|suspended)`),
 	sig("en", "treat-as-instructions", 0.7, `(?:treat|consider|regard|interpret|read) (?:this|the following|the text below|these lines|the next (?:paragraph|line|section)|what follows) as (?:your |a |an )?(?:new |(?:highest|top|high)(?: |-)priority |primary |updated |official )?(?:system )?(?:instructions?|prompt|directives?|commands?|orders?|system message)`),
 	sig("en", "abandon-task-instead", 0.6, `(?:skip|forget|drop|abandon|stop|cancel|don[’']t do|do not do|never mind) (?:the |your |this |that )?(?:translation|summary|summari[sz]ation|original task|current task|task|request|assignment|analysis|review)\b ~3 instead`),
 	sig("en", "ignore-the-user", 0.55, `(?:ignore|disregard|stop listening to) (?:the|your) (?:user|human|operator)(?:[.,;:!]|\s+(?:and|completely|entirely|now|from now on)|$)`),
 	sig("en", "follow-steps-there", 0.45, `(?:follow|obey|carry out|execute|do) (?:the |all (?:the )?)?(?:steps|instructions|directions|commands|orders) (?:written|described|listed|found|given|posted|shown) (?:there|at (?:that|this|the) (?:link|url|page|address)|on (?:that|this|the) (?:page|site|link)|in (?:that|this|the) (?:link|file|page))`),
 	cue("en", "mandatory-for-ai", 0.45, `(?:mandatory|required|compulsory|obligatory) for (?:all |every |any )?(?:ai|assistants?|agents?|models?|llms?|bots?|ai assistants?|ai agents?|language models?)\b`),
-	sig("en", "call-function", 0.3, `(?:call|invoke|execute|run|trigger) [a-z][a-z0-9]*_[a-z0-9_]+ (?:with|using|on|passing)`),
+	sig("en", "call-function", 0.3, `(?:call|invoke|execute|run|trigger) [a-z][a-z0-9]*_[a-z0-9_]+(?:\(| (?:with|using|on|passing))`),
 	sig("en", "ignore-system-prompt", 0.75, `(?:ignore|disregard|forget) (?:your|the) (?:system prompt|system message|system instructions|developer message|developer instructions)`),
 	sig("en", "ignore-previous-context", 0.35, `(?:ignore|disregard|forget) ~2 (?:previous|prior|preceding|above|earlier|foregoing) ~1 (?:messages?|context|conversation|text|content|input|emails?|tasks?|requests?)`),
 	sig("en", "forget-everything", 0.45, `forget (?:everything|all (?:of )?(?:that|this|the above))`),
 	sig("en", "forget-everything-told", 0.8, `(?:forget|ignore|disregard) (?:everything|all|anything) (?:(?:that|which) )?(?:(?:you|i) (?:were|was|have been|had been) (?:told|given|instructed|taught)|above|before this|so far|up to (?:now|this point)|previously|prior to this)`),
 	sig("en", "disregard-above", 0.4, `disregard (?:the|all|everything|anything) (?:above|previous|prior|foregoing|before)`),
 	sig("en", "new-instructions-header", 0.45, `(?:new|updated|revised|real|actual|true|secret|hidden|additional|override|important|urgent) (?:instructions?|directives?|system prompt|orders|task)\s*[:：]`),
-	sig("en", "new-task-assignment", 0.55, `your (?:new|real|actual|true) (?:instructions?|tasks?|goals?|objectives?|role|purpose|mission|job|orders) (?:is|are|will be|now is|now are)`),
+	sig("en", "new-task-assignment", 0.55, `your (?:new|real|actual|true) (?:instructions?|role|purpose|orders|directives?) (?:is|are|will be|now is|now are)`),
+	// A new objective or mission is also what games and coaches give.
+	sig("en", "new-goal-assignment", 0.45, `your (?:new|real|actual|true) (?:tasks?|goals?|objectives?|mission|job) (?:is|are|will be|now is|now are)`),
 	sig("en", "sole-objective", 0.4, `your (?:sole|only|single|one|primary|main) (?:task|goal|objective|purpose|mission|job) (?:now |from now on )?(?:is|will be)`),
 	sig("en", "reassigned", 0.3, `you (?:have been|[’']ve been|are being|are now) (?:reassigned|reprogrammed|repurposed|given a new (?:task|role|goal))`),
 	sig("en", "you-are-now", 0.3, `you are now (?:a|an|the|my|in|called|named|known|going|acting|operating|playing|entering|free|no longer|unrestricted|dan|evil)\b`),
@@ -55,7 +58,7 @@ var injectionEN = []*signal{
 	sig("en", "keep-secret-from-user", 0.6, `(?:keep (?:this|it|that) (?:secret|hidden|confidential) from|hide (?:this|it) from) (?:the )?(?:user|human|operator)`),
 	sig("en", "covert-action", 0.5, `(?:silently|secretly|quietly|covertly|discreetly|invisibly|without (?:any )?(?:confirmation|asking)) ~1 (?:send|forward|email|e-mail|upload|transfer|copy|post|exfiltrate|append|embed|call|run|execute|delete)`),
 	sig("en", "send-to-address", 0.3, enSend+` ~5 (?:to|at|towards) [\pL\pN._%+-]+@[\pL\pN-]+\.[\pL\pN.-]+`),
-	sig("en", "send-sensitive", 0.55, enSend+` ~3 (?:passwords?|credentials?|api keys?|secret keys?|secrets|access tokens?|tokens|private keys?|ssh keys?|(?:the |your )?system prompt|(?:the |this |our |entire |whole |full )?(?:conversation|chat history|chat log|message history)|(?:your|the) memory|(?:all )?(?:the )?(?:user[’']?s?|his|her|their|customer) (?:data|files|emails|messages|passwords?|details|contacts|information|info|address|credentials))`),
+	sig("en", "send-sensitive", 0.55, enSend+` ~3 (?:passwords?|credentials?|api keys?|secret keys?|secrets|access tokens?|tokens|private keys?|ssh keys?|(?:the |your )?system prompt|(?:the |this |our |entire |whole |full )?(?:conversation|chat history|chat log|chat transcript|transcript|message history)|(?:your|the) memory|(?:all )?(?:the )?(?:user[’']?s?|his|her|their|customer) (?:data|files|emails|messages|passwords?|details|contacts|information|info|address|credentials))`),
 	sig("en", "forward-all", 0.45, `(?:forward|send|copy|bcc) (?:all|every|each) (?:of (?:the|your|my) )?(?:emails?|messages?|mails?|files|documents|contacts|conversations?)`),
 	sig("en", "instead", 0.3, `instead,? (?:you (?:should|must|will|need to) )?(?:do|send|reply|respond|say|write|output|print|tell|call|run|execute|forward|email|answer|return|post|delete|transfer|visit|open|fetch)\b`),
 	sig("en", "reveal-your-prompt", 0.7, `(?:reveal|repeat|print|show|output|display|leak|disclose|tell me|give me|share|write out|dump|recite|spell out|paste|what (?:is|are)) ~2 (?:your|all your|your entire|your full) ~2 (?:system prompt|system message|system instructions|initial prompt|initial instructions|hidden prompt|hidden instructions|original instructions|original prompt|pre-?prompt|instructions above|prompt above)`),
@@ -88,12 +91,11 @@ var injectionEN = []*signal{
 
 // scanInjection scores prompt-injection phrasing.
 func scanInjection(s *scan) []finding {
-	return signalFinding(ScanInjection, injectionSet, s.text, s.lower)
+	return signalFinding(ScanInjection, s.text, injectionHits(s.text, s.lower))
 }
 
-// signalFinding runs a signal set and turns its matches into one finding.
-func signalFinding(name string, set *signalSet, text, lower string) []finding {
-	hits := matchSignals(set, text, lower)
+// signalFinding turns the hits of a signal set into one finding.
+func signalFinding(name string, text string, hits []hit) []finding {
 	if len(hits) == 0 {
 		return nil
 	}
@@ -108,15 +110,14 @@ func signalFinding(name string, set *signalSet, text, lower string) []finding {
 // injectionScore and jailbreakScore score a decoded or cleaned text for
 // the scanners that rescan (encoded, invisible).
 func injectionScore(text string) (float64, string) {
-	return signalScore(injectionSet, text)
+	return signalScore(injectionHits(text, lowerText(text)))
 }
 
 func jailbreakScore(text string) (float64, string) {
-	return signalScore(jailbreakSet, text)
+	return signalScore(jailbreakHits(text, lowerText(text)))
 }
 
-func signalScore(set *signalSet, text string) (float64, string) {
-	hits := matchSignals(set, text, lowerText(text))
+func signalScore(hits []hit) (float64, string) {
 	if len(hits) == 0 {
 		return 0, ""
 	}
@@ -127,9 +128,9 @@ func signalScore(set *signalSet, text string) (float64, string) {
 	return score, strings.Join(labels, ", ")
 }
 
-var injectionSignals = concat(injectionEN, injectionI18N)
+var injectionSignals = concat(injectionEN, injectionI18N, addressEN, addressI18N, injectionMore)
 
-var jailbreakSignals = concat(jailbreakEN, jailbreakI18N)
+var jailbreakSignals = concat(jailbreakEN, jailbreakI18N, jailbreakMore)
 
 var (
 	injectionSet = newSignalSet(injectionSignals)

@@ -30,7 +30,7 @@ var jailbreakEN = []*signal{
 	sig("en", "free-ai", 0.35, `(?:free|freed|liberated|unchained|unleashed|unshackled) (?:ai|assistant|model|chatbot|bot|llm)\b`),
 	sig("en", "you-have-no-rules", 0.45, `(?:you|ai|assistant|model|chatbot|llm)s? (?:have|has|with|are free from|are not bound by|aren[’']t bound by|are no longer bound by|no longer (?:have|has)|don[’']t have|do not have) (?:no |any |zero |0 )?~2 (?:restrictions|limitations|filters|censorship|rules|guidelines|ethics|morals|morality|policies)`),
 	sig("en", "unrestricted-ai", 0.6, `(?:unrestricted|unfiltered|uncensored|unaligned|jailbroken|amoral|unethical|unbound|unchained|unhinged) (?:ai|assistant|mode|model|version|chatbot|llm|persona|character|gpt|bot)\b`),
-	sig("en", "pretend-no-rules", 0.65, `(?:pretend|imagine|act as if|behave as if|respond as if|answer as if|reply as if|write as if|suppose) (?:that )?(?:you (?:are|have|were|can|don[’']t|do not|had)|to be|there (?:are|were)) ~4 (?:no|without|free of|free from|unrestricted|unfiltered|jailbroken|not bound|zero) ~1 `+enRules),
+	sig("en", "pretend-no-rules", 0.65, `(?:pretend|imagine|act as if|behave as if|respond as if|answer as if|reply as if|write as if|suppose) (?:that )?(?:you (?:are|re|have|were|can|don[’']t|do not|had)|to be|there (?:are|were)) ~4 (?:no|without|free of|free from|unrestricted|unfiltered|jailbroken|not bound|zero) ~1 `+enRules),
 	sig("en", "pretend-to-be", 0.2, `(?:pretend (?:to be|you are|that you are)|roleplay as|role-play as|play the role of)\b`),
 	sig("en", "bypass-guidelines", 0.75, `(?:ignores?|ignoring|bypass(?:es|ing)?|disables?|overrides?|forget|break|breaks|violates?|circumvents?|turn off|turns off|remove|abandons?|set aside|disregards?|evades?) ~2 `+enEthical+` ~1 (?:guidelines|policies|policy|filters|restrictions|safeguards|guardrails|programming|training|alignment|principles|rules|ethics|morals|safety)\b`),
 	cased("en", "aim-caps", 0.2, `\bAIM\b`),
@@ -41,7 +41,9 @@ var jailbreakEN = []*signal{
 	sig("en", "special-mode", 0.45, `(?:opposite|chaos|sudo|unlocked|jailbreak|jailbroken|unfiltered|uncensored|unrestricted|unlimited|no-filter|god) mode\b`),
 	sig("en", "grandma", 0.2, `(?:dead|deceased|late|passed away|dear|sweet|beloved) (?:grandma|grandmother|granny|nana|grandpa|grandfather)`),
 	sig("en", "grandma-used-to", 0.2, `(?:grandma|grandmother|granny|nana|grandpa|grandfather) (?:who )?(?:used to|would|always) (?:tell|read|recite|sing|give|say|whisper)`),
-	sig("en", "harmful-goal", 0.45, `(?:napalm|methamphetamine|meth recipe|nerve agent|sarin|ricin|pipe bomb|make (?:a )?bomb|explosives?|windows (?:\d+ )?(?:pro )?(?:product |activation )?keys|ransomware|keylogger|malware|credit card numbers)`),
+	sig("en", "harmful-goal", 0.45, `(?:napalm|methamphetamine|meth recipe|nerve agent|sarin|ricin|pipe bomb|make (?:a )?bomb|explosives?|windows (?:\d+ )?(?:pro )?(?:product |activation )?keys|credit card numbers)`),
+	// Malware names a topic as often as a request: weaker.
+	sig("en", "harmful-topic", 0.3, `(?:ransomware|keylogger|malware)`),
 	sig("en", "never-refuse", 0.4, `never (?:ever )?refuse\b`),
 	sig("en", "you-cannot-refuse", 0.6, `you (?:must not|mustn[’']t|cannot|can[’']t|can not|will not|won[’']t|shall not|do not|don[’']t|are not allowed to|may not|are unable to) (?:ever )?refuse\b`),
 	sig("en", "no-apology", 0.45, `(?:do not|don[’']t|never|no|without) (?:apologi[sz]e|apologi[sz]ing|apologies|say (?:sorry|you can[’']?not|you can[’']?t|that you can[’']?t|i can[’']?t|i cannot|i[’']m sorry|i am sorry|as an ai)|include (?:any )?(?:warnings|disclaimers|caveats)|add (?:any )?(?:warnings|disclaimers|notes about)|mention (?:ethics|morality|legality|that it is illegal|openai|policies))`),
@@ -62,5 +64,5 @@ var jailbreakEN = []*signal{
 
 // scanJailbreak scores jailbreak phrasing.
 func scanJailbreak(s *scan) []finding {
-	return signalFinding(ScanJailbreak, jailbreakSet, s.text, s.lower)
+	return signalFinding(ScanJailbreak, s.text, jailbreakHits(s.text, s.lower))
 }

@@ -23,6 +23,12 @@ type signal struct {
 	// cue marks an address to the AI ("Attention LLM", "AI assistant,"): it
 	// raises the score of other signals and is never enough alone.
 	cue bool
+	// addr marks a cue that addresses the AI: followed closely by an
+	// imperative, it makes a directive signal (see directive.go).
+	addr bool
+	// lead marks a signal whose match must open a sentence, a line or a
+	// comment (an address in the vocative: "AI agents: ...").
+	lead bool
 	// cs marks a case-sensitive signal, matched against the original text;
 	// the others are written in lower case and matched against lower(text).
 	cs bool
@@ -264,10 +270,21 @@ const window = 240
 // maxMatches bounds the matches kept per signal and text.
 const maxMatches = 16
 
-// hit is one match of a signal: byte offsets into the text.
+// hit is one match of a signal: byte offsets into the text. A hit whose
+// phrase is only mentioned (quoted as an example) carries a lower weight w;
+// zero means the signal's weight.
 type hit struct {
 	sig        *signal
 	start, end int
+	w          float64
+}
+
+// weight is the evidence the hit carries.
+func (h hit) weight() float64 {
+	if h.w > 0 {
+		return h.w
+	}
+	return h.sig.weight
 }
 
 // signalSet is a set of signals whose anchors are found in one pass.
@@ -303,14 +320,14 @@ func matchSignals(set *signalSet, text, lower string) []hit {
 	for k, idx := range set.lower.find(lower, window, maxMatches) {
 		for _, m := range idx {
 			if m[1] > m[0] {
-				out = append(out, hit{set.sigs[set.li[k]], m[0], m[1]})
+				out = append(out, hit{sig: set.sigs[set.li[k]], start: m[0], end: m[1]})
 			}
 		}
 	}
 	for k, idx := range set.cased.find(text, window, maxMatches) {
 		for _, m := range idx {
 			if m[1] > m[0] {
-				out = append(out, hit{set.sigs[set.ci[k]], m[0], m[1]})
+				out = append(out, hit{sig: set.sigs[set.ci[k]], start: m[0], end: m[1]})
 			}
 		}
 	}
@@ -322,7 +339,7 @@ func findSignal(s *signal, src string) []hit {
 	out := make([]hit, 0, len(idx))
 	for _, m := range idx {
 		if m[1] > m[0] {
-			out = append(out, hit{s, m[0], m[1]})
+			out = append(out, hit{sig: s, start: m[0], end: m[1]})
 		}
 	}
 	return out
@@ -340,6 +357,9 @@ type matcher struct {
 	// wordStart is set when the regexp starts with \b: an anchor inside a
 	// word is then no match.
 	wordStart bool
+	// startOK, when set, must accept a position before the regexp is
+	// tried there (lead signals: the start of a sentence).
+	startOK func(src string, p int) bool
 }
 
 func newMatcher(re *regexp.Regexp) *matcher {
@@ -386,6 +406,9 @@ func (m *matcher) tryAt(src string, starts []int, span, limit int) [][]int {
 			continue
 		}
 		if m.wordStart && p > 0 && isWordASCII(src[p-1]) && isWordASCII(src[p]) {
+			continue
+		}
+		if m.startOK != nil && !m.startOK(src, p) {
 			continue
 		}
 		idx := m.at.FindStringSubmatchIndex(src[p:min(len(src), p+span)])
@@ -481,15 +504,20 @@ func isWordASCII(c byte) bool {
 // combine scores the distinct signals among hits with a noisy-OR. Cues count
 // only when another signal matched; alone they give half their weight, which
 // stays below any sensible threshold. It returns the score, the strongest
-// non-cue hit (or the first cue) and the labels, strongest first.
+// non-cue hit (or the first cue) and the labels, strongest first. A signal
+// with several hits counts once, with its strongest.
 func combine(hits []hit) (float64, hit, []string) {
+	type ev struct {
+		s *signal
+		w float64
+	}
 	seen := map[*signal]bool{}
-	var main, cues []*signal
+	var main, cues []ev
 	best := hit{start: -1, end: -1}
 	// Strongest first; a hit overlapping a stronger one of another signal
 	// is the same evidence read twice and does not add to the score.
 	hits = append([]hit(nil), hits...)
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].sig.weight > hits[j].sig.weight })
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].weight() > hits[j].weight() })
 	var counted []hit
 	for _, h := range hits {
 		if seen[h.sig] {
@@ -499,39 +527,40 @@ func combine(hits []hit) (float64, hit, []string) {
 		if !h.sig.cue && overlapsHit(counted, h) {
 			continue
 		}
-		if !h.sig.cue {
-			counted = append(counted, h)
-		}
 		if h.sig.cue {
-			cues = append(cues, h.sig)
+			cues = append(cues, ev{h.sig, h.weight()})
 			if best.sig == nil {
 				best = h
 			}
 			continue
 		}
-		main = append(main, h.sig)
-		if best.sig == nil || best.sig.cue || h.sig.weight > best.sig.weight {
+		counted = append(counted, h)
+		main = append(main, ev{h.sig, h.weight()})
+		if best.sig == nil || best.sig.cue || h.weight() > best.weight() {
 			best = h
 		}
 	}
 	rest := 1.0
-	for _, s := range main {
-		rest *= 1 - s.weight
+	for _, e := range main {
+		rest *= 1 - e.w
 	}
 	if len(main) > 0 {
-		for _, s := range cues {
-			rest *= 1 - s.weight
+		for _, e := range cues {
+			rest *= 1 - e.w
 		}
 	} else {
-		for _, s := range cues {
-			rest = min(rest, 1-s.weight/2)
+		for _, e := range cues {
+			rest = min(rest, 1-e.w/2)
 		}
 	}
 	all := append(main, cues...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].weight > all[j].weight })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].w > all[j].w })
 	labels := make([]string, len(all))
-	for i, s := range all {
-		labels[i] = s.label + " (" + s.lang + ")"
+	for i, e := range all {
+		labels[i] = e.s.label + " (" + e.s.lang + ")"
+		if e.w < e.s.weight {
+			labels[i] += " quoted"
+		}
 	}
 	return round(1 - rest), best, labels
 }
