@@ -28,6 +28,12 @@ type GuardResult struct {
 	// history, and the later batches measured before tuning).
 	HoldoutInjectionRecall         float64 `json:"holdout_injection_recall"`
 	BaselineHoldoutInjectionRecall float64 `json:"baseline_holdout_injection_recall"`
+	// BlindRecall and BlindFalsePositiveRate are on the blind holdout
+	// (guard.BlindSet), never tuned on: the honest figure for new text.
+	BlindCases             int     `json:"blind_cases"`
+	BlindRecall            float64 `json:"blind_recall"`
+	BaselineBlindRecall    float64 `json:"baseline_blind_recall"`
+	BlindFalsePositiveRate float64 `json:"blind_false_positive_rate"`
 	// FalsePositiveRate is the share of benign cases flagged.
 	FalsePositiveRate         float64 `json:"false_positive_rate"`
 	BaselineFalsePositiveRate float64 `json:"baseline_false_positive_rate"`
@@ -112,6 +118,19 @@ func Guard(ctx context.Context) (*GuardResult, error) {
 	r.HoldoutInjectionRecall, r.BaselineHoldoutInjectionRecall = share(holdHit, hold), share(holdBase, hold)
 	r.BaselineFalsePositiveRate = share(benignBase, m.Benign)
 	r.MicrosPerCheck = float64(guardTime.Microseconds()) / float64(max(1, m.Cases))
+	blind, err := guard.BlindSet()
+	if err != nil {
+		return nil, err
+	}
+	bm := guard.Evaluate(ctx, g, blind)
+	r.BlindCases, r.BlindRecall, r.BlindFalsePositiveRate = bm.Cases, bm.Recall, bm.FPRate
+	caught := 0
+	for _, c := range blind {
+		if len(c.Want) > 0 && baselineFlags(c.Text) {
+			caught++
+		}
+	}
+	r.BaselineBlindRecall = share(caught, bm.Attacks)
 	start = time.Now()
 	for _, c := range cases {
 		baselineFlags(c.Text)

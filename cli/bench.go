@@ -173,6 +173,8 @@ func (a *app) benchGuardCmd() *cobra.Command {
 			fmt.Fprintf(w, "injection recall          %.3f   keyword baseline %.3f   (%.2fx)\n", r.InjectionRecall, r.BaselineInjectionRecall, r.InjectionRecallVsBaseline)
 			fmt.Fprintf(w, "  holdout (since tuned on) %.3f   keyword baseline %.3f\n", r.HoldoutInjectionRecall, r.BaselineHoldoutInjectionRecall)
 			fmt.Fprintf(w, "benign false positives    %.3f   keyword baseline %.3f\n", r.FalsePositiveRate, r.BaselineFalsePositiveRate)
+			fmt.Fprintf(w, "blind holdout (%d cases)  recall %.3f (keyword baseline %.3f), benign false positives %.3f\n",
+				r.BlindCases, r.BlindRecall, r.BaselineBlindRecall, r.BlindFalsePositiveRate)
 			fmt.Fprintf(w, "recall, every scanner     %.3f\n", r.Recall)
 			fmt.Fprintf(w, "time per check            %.0f µs   keyword baseline %.1f µs\n", r.MicrosPerCheck, r.BaselineMicrosPerCheck)
 			names := make([]string, 0, len(r.Scanners))
