@@ -60,7 +60,6 @@ func (s *session) Request(ctx context.Context, history []llmos.Message, req *llm
 		}
 		s.mu.Unlock()
 	}
-	hidden := 0
 	for i := range msgs {
 		msg := &msgs[i]
 		if msg.Label.Trusted() {
@@ -73,7 +72,6 @@ func (s *session) Request(ctx context.Context, history []llmos.Message, req *llm
 		switch s.policy().Mode {
 		case ifc.Dual:
 			msg.Content = s.view(history, msg, text)
-			hidden++
 		case ifc.Spotlight:
 			msg.Content = s.fence.Fence(sourceOf(msg), text)
 			s.mu.Lock()
