@@ -168,7 +168,7 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 		s.Close()
 		return nil, err
 	}
-	s.store, err = sqlite.OpenWith(ctx, filepath.Join(cfg.Home, "state.db"), sqlite.Options{Cipher: s.vault})
+	s.store, err = openState(ctx, cfg.Home, s.vault)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -226,6 +226,46 @@ func (a *app) start(ctx context.Context, model string, withMemory bool) (*system
 	return s, nil
 }
 
+// The stores the vault records as sealed once they are: from then on,
+// plaintext found in their place is refused, not converted.
+const (
+	stateStore = "state.db"
+	indexStore = "vector"
+)
+
+// openState opens the state database sealed by v.
+func openState(ctx context.Context, home string, v *vault.Vault) (*sqlite.DB, error) {
+	db, err := sqlite.OpenWith(ctx, filepath.Join(home, stateStore), sqlite.Options{Cipher: v, Sealed: v.Sealed(stateStore)})
+	if err != nil {
+		return nil, err
+	}
+	if err := markSealed(v, stateStore); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openIndex opens the local vector index in dir sealed by v.
+func openIndex(ctx context.Context, dir string, v *vault.Vault) (*local.Index, error) {
+	idx, err := local.Open(ctx, dir, local.Options{Cipher: v, Sealed: v.Sealed(indexStore)})
+	if err != nil {
+		return nil, err
+	}
+	if err := markSealed(v, indexStore); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	return idx, nil
+}
+
+func markSealed(v *vault.Vault, store string) error {
+	if v.Sealed(store) {
+		return nil
+	}
+	return v.MarkSealed(store)
+}
+
 // openMemory opens archival memory's index and embedder.
 func (s *system) openMemory(ctx context.Context, getenv func(string) string) error {
 	emb, err := embed.Open(s.cfg.Embedder, getenv)
@@ -234,9 +274,15 @@ func (s *system) openMemory(ctx context.Context, getenv func(string) string) err
 	}
 	switch s.cfg.Vector {
 	case "weaviate":
-		s.index, err = weaviate.Open(ctx, weaviate.Config{URL: s.cfg.WeaviateURL, APIKey: firstSet(getenv, "LLMOS_WEAVIATE_API_KEY", "WEAVIATE_API_KEY")})
+		var idx *weaviate.Index
+		if idx, err = weaviate.Open(ctx, weaviate.Config{URL: s.cfg.WeaviateURL, APIKey: firstSet(getenv, "LLMOS_WEAVIATE_API_KEY", "WEAVIATE_API_KEY")}); err == nil {
+			s.index = idx
+		}
 	default:
-		s.index, err = local.Open(ctx, filepath.Join(s.cfg.Home, "vector"), local.Options{Cipher: s.vault})
+		var idx *local.Index
+		if idx, err = openIndex(ctx, filepath.Join(s.cfg.Home, "vector"), s.vault); err == nil {
+			s.index = idx // never a nil *Index in the interface
+		}
 	}
 	if err != nil {
 		return err

@@ -398,13 +398,13 @@ func (a *app) reindex(ctx context.Context) error {
 		return llmos.Errorf(llmos.CodeInvalid, "reindex rebuilds the local index; for %s, export, clear and import", s.cfg.Vector)
 	}
 	dir := filepath.Join(s.cfg.Home, "vector")
-	old, err := local.Open(ctx, dir, local.Options{Cipher: s.vault})
+	old, err := openIndex(ctx, dir, s.vault)
 	if err != nil {
 		return err
 	}
 	tmp := dir + ".reindex"
 	os.RemoveAll(tmp)
-	fresh, err := local.Open(ctx, tmp, local.Options{Cipher: s.vault})
+	fresh, err := local.Open(ctx, tmp, local.Options{Cipher: s.vault}) // new, so sealed from its start
 	if err != nil {
 		old.Close()
 		return err

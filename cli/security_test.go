@@ -16,8 +16,13 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	root "github.com/llmos/llmos"
 	"github.com/llmos/llmos/cli"
 	"github.com/llmos/llmos/internal/leaktest"
+	"github.com/llmos/llmos/kernel"
+	"github.com/llmos/llmos/store/sqlite"
+	"github.com/llmos/llmos/vector"
+	"github.com/llmos/llmos/vector/local"
 )
 
 const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -273,5 +278,61 @@ func TestApprovalOnATerminal(t *testing.T) {
 		if r := llmos(t, vars, "", "audit", "tail", "--json"); !strings.Contains(r.stdout, want) {
 			t.Errorf("answer %s: audit %s", answer, r.stdout)
 		}
+	}
+}
+
+// A home written before encryption is converted once; after that, the vault
+// records the stores as sealed, and plaintext put in their place by someone
+// without the key is refused, not adopted.
+func TestPlantedPlaintextStoreIsRefused(t *testing.T) {
+	ctx := context.Background()
+	vars := home(t)
+	vars["LLMOS_KEY"] = testKey
+	dir := vars["LLMOS_HOME"]
+	plant := func(task string) {
+		t.Helper()
+		os.Remove(filepath.Join(dir, "state.db-wal"))
+		os.Remove(filepath.Join(dir, "state.db-shm"))
+		os.Remove(filepath.Join(dir, "state.db"))
+		db, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &kernel.Process{State: kernel.StateDone, Model: "offline", Task: task, Namespace: "default"}
+		if err := db.CreateProcess(ctx, p, []root.Message{{Role: root.RoleUser, Content: task}}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	// A plaintext home of an older llmos: converted at the first start.
+	plant("an old task, before encryption")
+	r := llmos(t, vars, "", "ps", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, "an old task") {
+		t.Fatalf("the old home: %+v", r)
+	}
+	leaktest.AssertAbsent(t, dir, "an old task, before encryption")
+	// From now on the state is known to be sealed.
+	plant("a planted task")
+	r = llmos(t, vars, "", "ps", "--json")
+	if r.code != 6 || strings.Contains(r.stdout, "planted") || !strings.Contains(r.stderr, "replaced by someone without the key") {
+		t.Errorf("a planted plaintext state: %+v", r)
+	}
+
+	// The same for the vector index.
+	os.RemoveAll(dir)
+	os.MkdirAll(dir, 0o700)
+	if r = llmos(t, vars, "", "mem", "add", "a genuine memory"); r.code != 0 {
+		t.Fatalf("mem add: %+v", r)
+	}
+	os.RemoveAll(filepath.Join(dir, "vector"))
+	idx, err := local.Open(ctx, filepath.Join(dir, "vector"), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Upsert(ctx, []vector.Item{{ID: "x", Namespace: "default", Text: "a planted memory"}})
+	idx.Close()
+	r = llmos(t, vars, "", "mem", "search", "memory")
+	if r.code != 6 || strings.Contains(r.stdout, "planted") || !strings.Contains(r.stderr, "replaced by someone without the key") {
+		t.Errorf("a planted plaintext index: %+v", r)
 	}
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/config"
 	"github.com/llmos/llmos/security/vault"
-	"github.com/llmos/llmos/store/sqlite"
-	"github.com/llmos/llmos/vector/local"
 )
 
 // vaultOptions are the options of every vault the commands open; tests lower
@@ -53,7 +51,7 @@ func (a *app) loadVault() (config.Config, *vault.Vault, error) {
 // are then rewritten without them. The keys' deletion alone already makes
 // them unreadable; this leaves nothing to read.
 func (a *app) shredData(ctx context.Context, cfg config.Config, v *vault.Vault, ns string) error {
-	db, err := sqlite.OpenWith(ctx, filepath.Join(cfg.Home, "state.db"), sqlite.Options{Cipher: v})
+	db, err := openState(ctx, cfg.Home, v)
 	if err != nil {
 		return err
 	}
@@ -64,7 +62,7 @@ func (a *app) shredData(ctx context.Context, cfg config.Config, v *vault.Vault, 
 	}
 	items := 0
 	if cfg.Vector == "local" || cfg.Vector == "" {
-		idx, err := local.Open(ctx, filepath.Join(cfg.Home, "vector"), local.Options{Cipher: v})
+		idx, err := openIndex(ctx, filepath.Join(cfg.Home, "vector"), v)
 		if err != nil {
 			return err
 		}

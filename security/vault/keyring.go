@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/llmos/llmos"
@@ -29,7 +30,9 @@ type keyring struct {
 	// Master says what the master key is, and for a passphrase how it is derived.
 	Master masterInfo `json:"master"`
 	// Check is a known plaintext sealed under the master key: opening it
-	// proves the master key is the right one.
+	// proves the master key is the right one. After the known text it lists
+	// the stores known to be sealed (see Vault.MarkSealed), so that nobody
+	// without the key can strike one from the list.
 	Check []byte `json:"check"`
 	// Namespaces holds each namespace's data keys, oldest first.
 	Namespaces map[string]*nsEntry `json:"namespaces"`
@@ -128,8 +131,33 @@ func unseal(key, sealed, ad []byte) (plain []byte, ok bool) {
 
 // checks reports whether master opens the keyring's check value.
 func (r *keyring) checks(master []byte) bool {
+	_, ok := r.sealedStores(master)
+	return ok
+}
+
+// sealedStores opens the check value and returns the stores it lists.
+func (r *keyring) sealedStores(master []byte) ([]string, bool) {
 	p, ok := unseal(master, r.Check, []byte(checkAD))
-	return ok && string(p) == string(checkPlain)
+	if !ok || !strings.HasPrefix(string(p), string(checkPlain)) {
+		return nil, false
+	}
+	rest := string(p[len(checkPlain):])
+	if rest == "" {
+		return nil, true
+	}
+	if !strings.HasPrefix(rest, "\n") {
+		return nil, false
+	}
+	return strings.Split(rest[1:], "\n"), true
+}
+
+// newCheck seals the check value listing stores.
+func newCheck(master []byte, stores []string) ([]byte, error) {
+	plain := string(checkPlain)
+	for _, s := range stores {
+		plain += "\n" + s
+	}
+	return seal(master, []byte(plain), []byte(checkAD))
 }
 
 // unwrap returns the data key of ns with id k, or an error if the master

@@ -11,7 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -375,7 +377,8 @@ func (v *Vault) Rotate(newSrc Source) error {
 				e.Keys[i].Wrapped = w
 			}
 		}
-		if r.Check, err = seal(master, checkPlain, []byte(checkAD)); err != nil {
+		stores, _ := r.sealedStores(v.master)
+		if r.Check, err = newCheck(master, stores); err != nil {
 			return err
 		}
 		r.Master = masterInfo{Kind: newSrc.Kind, KDF: p, Created: r.Master.Created, Rotated: time.Now().UTC()}
@@ -621,4 +624,36 @@ func (v *Vault) maybeRefresh() error {
 // every write replaces it by a rename.
 func sameVersion(a, b fs.FileInfo) bool {
 	return a != nil && b != nil && os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && a.Size() == b.Size()
+}
+
+// MarkSealed records, in the keyring's authenticated check value, that the
+// store named store (such as "state.db") is sealed. A store that is known to
+// be sealed must refuse to adopt plaintext data put in its place by someone
+// who can write the home but has no key; see Sealed.
+func (v *Vault) MarkSealed(store string) error {
+	if store == "" || strings.ContainsAny(store, "\n") {
+		return llmos.Errorf(llmos.CodeInvalid, "vault: %q is not a store name", store)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.update(func(r *keyring) (bool, error) {
+		stores, _ := r.sealedStores(v.master)
+		if slices.Contains(stores, store) {
+			return false, nil
+		}
+		check, err := newCheck(v.master, append(stores, store))
+		if err != nil {
+			return false, err
+		}
+		r.Check = check
+		return true, nil
+	})
+}
+
+// Sealed reports whether the keyring records store as sealed.
+func (v *Vault) Sealed(store string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	stores, _ := v.ring.sealedStores(v.master)
+	return slices.Contains(stores, store)
 }

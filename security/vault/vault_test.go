@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -628,5 +629,49 @@ func BenchmarkBaselineAESGCM1KiB(b *testing.B) {
 	b.SetBytes(1024)
 	for b.Loop() {
 		out = g.Seal(out[:0], nonce, p, []byte("row"))
+	}
+}
+
+// The stores marked sealed are listed inside the authenticated check value:
+// a fresh handle sees them, a rotation keeps them, and striking one from the
+// keyring without the key leaves a keyring that no key opens.
+func TestMarkSealed(t *testing.T) {
+	home := t.TempDir()
+	v := mustOpen(t, home, keySrc(1))
+	if v.Sealed("state.db") {
+		t.Fatal("a new vault lists a sealed store")
+	}
+	if err := v.MarkSealed("state.db"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.MarkSealed("vector"); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustOpen(t, home, keySrc(1)); !w.Sealed("state.db") || !w.Sealed("vector") || w.Sealed("audit") {
+		t.Error("a fresh handle does not see the sealed stores")
+	}
+	if err := v.Rotate(keySrc(2)); err != nil {
+		t.Fatal(err)
+	}
+	if w := mustOpen(t, home, keySrc(2)); !w.Sealed("state.db") || !w.Sealed("vector") {
+		t.Error("a rotation lost the sealed stores")
+	}
+	// An attacker without the key puts back a check value without the list:
+	// the one of a new vault of their own key opens nothing here.
+	other := t.TempDir()
+	mustOpen(t, other, keySrc(9))
+	theirs, _ := os.ReadFile(filepath.Join(other, "vault", "keyring.json"))
+	ours, _ := os.ReadFile(filepath.Join(home, "vault", "keyring.json"))
+	var a, b map[string]json.RawMessage
+	json.Unmarshal(theirs, &a)
+	json.Unmarshal(ours, &b)
+	b["check"] = a["check"]
+	forged, _ := json.Marshal(b)
+	os.WriteFile(filepath.Join(home, "vault", "keyring.json"), forged, 0o600)
+	if _, err := Open(home, keySrc(2)); llmos.ErrorCode(err) != llmos.CodeUnauthenticated {
+		t.Errorf("a forged check value: %v", err)
+	}
+	if err := v.MarkSealed("bad\nname"); err == nil {
+		t.Error("a store name with a newline was accepted")
 	}
 }

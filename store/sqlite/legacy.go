@@ -59,8 +59,9 @@ var legacyTables = []legacyTable{
 // sealLegacy converts what a plaintext store left in the file: it seals
 // every plaintext value, moves the plaintext recall index to the blind one,
 // then vacuums the file and truncates the WAL so that no page of the old
-// plaintext remains in either.
-func (s *DB) sealLegacy(ctx context.Context) error {
+// plaintext remains in either. A store known to be sealed already refuses
+// plaintext instead.
+func (s *DB) sealLegacy(ctx context.Context, sealed bool) error {
 	var found bool
 	q := `SELECT EXISTS (SELECT 1 FROM messages_fts)`
 	for _, t := range []struct{ table, col string }{
@@ -73,6 +74,10 @@ func (s *DB) sealLegacy(ctx context.Context) error {
 	}
 	if !found {
 		return nil
+	}
+	if sealed {
+		return llmos.Errorf(llmos.CodeUnauthenticated, "the state database holds plaintext, but it was sealed: "+
+			"its contents were replaced by someone without the key; move it aside to start anew")
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

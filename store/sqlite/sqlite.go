@@ -32,6 +32,10 @@ var _ kernel.Store = (*DB)(nil)
 type Options struct {
 	// Cipher, when set, seals every value at rest (see the package doc).
 	Cipher Cipher
+	// Sealed says the store is known to be sealed already: plaintext found
+	// in it was put there by someone without the key, and is refused rather
+	// than converted (adopted as genuine).
+	Sealed bool
 }
 
 // Open opens (creating if needed) the store in the file at path, in plaintext.
@@ -64,7 +68,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, llmos.Wrap(err, llmos.CodeUnavailable, "cannot open the state database "+path+": "+err.Error())
 	}
 	if s.cipher != nil {
-		if err := s.sealLegacy(ctx); err != nil {
+		if err := s.sealLegacy(ctx, opts.Sealed); err != nil {
 			db.Close()
 			var e *llmos.Error
 			if errors.As(err, &e) {

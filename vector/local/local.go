@@ -43,6 +43,10 @@ type Options struct {
 	// also more than twice the size of the live data. Default 64 MiB;
 	// negative: never.
 	CompactMin int64
+	// Sealed says the index is known to be encrypted already (with Cipher):
+	// a plaintext index found in its place was put there by someone without
+	// the key, and is refused rather than encrypted (adopted as genuine).
+	Sealed bool
 	// Repair opens a log that has a damaged record in its middle by skipping
 	// the damage (see the package documentation). Without it, Open fails with
 	// an error that wraps ErrCorrupt.

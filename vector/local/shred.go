@@ -222,6 +222,10 @@ func (x *Index) settle(ctx context.Context) error {
 		x.log.Warn("vector: the key of a namespace is gone; its items are skipped as deleted (crypto-shredded)", "dir", x.dir, "namespace", ns, "items", n)
 	}
 	if x.opts.Cipher != nil && x.wal.kind != kindSealed {
+		if x.opts.Sealed {
+			return llmos.Errorf(llmos.CodeUnauthenticated, "the vector index in %s is in plaintext, but it was sealed: "+
+				"its files were replaced by someone without the key; move them aside to start anew", x.dir)
+		}
 		return x.encrypt(ctx)
 	}
 	if len(x.shredded) == 0 {
