@@ -209,6 +209,11 @@ func (r *run) syscall(ctx context.Context, c llmos.ToolCall) llmos.Message {
 	if r.mon == nil {
 		return r.k.cfg.Syscalls.Dispatch(ctx, r.p.Caps, c, r.k.cfg.ToolTimeout)
 	}
+	// A call the table refuses anyway (no such tool, a capability the
+	// process lacks) never reaches the monitor, nor the user for approval.
+	if sc, refusal := r.k.cfg.Syscalls.find(r.p.Caps, c.Name); sc == nil {
+		return llmos.Message{Role: llmos.RoleTool, ToolCallID: c.ID, Name: c.Name, IsError: true, Content: "error: " + refusal}
+	}
 	run, label, err := r.mon.Syscall(ctx, r.msgs, c)
 	if err != nil {
 		return llmos.Message{Role: llmos.RoleTool, ToolCallID: c.ID, Name: c.Name, IsError: true,

@@ -110,14 +110,9 @@ func (t *Syscalls) Dispatch(ctx context.Context, caps []string, call llmos.ToolC
 		msg.Content = "error: " + fmt.Sprintf(format, args...)
 		return msg
 	}
-	t.mu.RLock()
-	sc := t.tools[call.Name]
-	t.mu.RUnlock()
+	sc, refusal := t.find(caps, call.Name)
 	if sc == nil {
-		return fail("there is no tool named %q; the tools are: %s", call.Name, strings.Join(t.Names(), ", "))
-	}
-	if missing := allowed(caps, sc.tool.Capabilities); missing != "" {
-		return fail("permission denied: %s needs the capability %q, which this process does not hold", call.Name, missing)
+		return fail("%s", refusal)
 	}
 	raw := strings.TrimSpace(call.Arguments)
 	if raw == "" {
@@ -161,6 +156,20 @@ func labelOf(t llmos.Tool) llmos.Label {
 		return llmos.LabelOf(llmos.SourceTool)
 	}
 	return llmos.LabelOf(t.Source)
+}
+
+// find returns the tool a holder of caps may call by name, or why not.
+func (t *Syscalls) find(caps []string, name string) (*syscall, string) {
+	t.mu.RLock()
+	sc := t.tools[name]
+	t.mu.RUnlock()
+	if sc == nil {
+		return nil, fmt.Sprintf("there is no tool named %q; the tools are: %s", name, strings.Join(t.Names(), ", "))
+	}
+	if missing := allowed(caps, sc.tool.Capabilities); missing != "" {
+		return nil, fmt.Sprintf("permission denied: %s needs the capability %q, which this process does not hold", name, missing)
+	}
+	return sc, ""
 }
 
 // callTool calls the tool, turning a panic into an internal error.

@@ -410,3 +410,31 @@ func TestSpotlightLinkExfiltration(t *testing.T) {
 		t.Errorf("answer %q", p.Result)
 	}
 }
+
+// A call the syscall table would refuse (a capability the process lacks)
+// never reaches the user for approval.
+func TestNoApprovalForACallTheTableRefuses(t *testing.T) {
+	planner := scripted.New(
+		scripted.Call("web_fetch", `{"url":"https://news.example/a"}`),
+		callWith("send_data", func(ref string) string { return `{"to":"` + ref + `"}` }),
+		scripted.Say("ok"),
+	)
+	w := newWorld(t, ifc.Dual, func(security.Approval) bool { return true }, planner, scripted.New())
+	w.extra(t, llmos.Tool{ToolDef: llmos.ToolDef{Name: "send_data", Description: "send", Parameters: json.RawMessage(`{"type":"object"}`)},
+		Capabilities: []string{"net"}, Call: func(context.Context, json.RawMessage) (string, error) { return "sent", nil }})
+	ctx := context.Background()
+	p, err := w.k.Spawn(ctx, kernel.Spec{Task: "x", Model: "scripted:planner", Caps: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.k.Run(ctx, p.PID, kernel.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.asked) != 0 {
+		t.Errorf("the user was asked about a call the process may not make: %+v", w.asked)
+	}
+	msgs := planner.Requests()[2].Messages
+	if last := msgs[len(msgs)-1]; !strings.Contains(last.Content, "permission denied") {
+		t.Errorf("the model read %q", last.Content)
+	}
+}
