@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,5 +335,35 @@ func TestPlantedPlaintextStoreIsRefused(t *testing.T) {
 	r = llmos(t, vars, "", "mem", "search", "memory")
 	if r.code != 6 || strings.Contains(r.stdout, "planted") || !strings.Contains(r.stderr, "replaced by someone without the key") {
 		t.Errorf("a planted plaintext index: %+v", r)
+	}
+}
+
+// A judge model named in the policy (a guard model served by Ollama) runs
+// on the monitor's path: a recalled memory it calls unsafe is withheld, and
+// its verdict is audited.
+func TestPolicyJudgeOnTheMonitorPath(t *testing.T) {
+	var asked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","object":"chat.completion","created":1,"model":"llama-guard3","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"unsafe\nS14"}}],"usage":{"prompt_tokens":10,"completion_tokens":3,"total_tokens":13}}`)
+	}))
+	defer srv.Close()
+	vars := home(t)
+	vars["LLMOS_KEY"] = testKey
+	vars["OLLAMA_HOST"] = srv.URL
+	os.WriteFile(filepath.Join(vars["LLMOS_HOME"], "policy.yaml"), []byte("version: 1\nguard:\n  judge: ollama:llama-guard3\n"), 0o600)
+	if r := llmos(t, vars, "", "run", "remember that the garden gate code is 5150"); r.code != 0 {
+		t.Fatalf("remember: %+v", r)
+	}
+	r := llmos(t, vars, "", "run", "what did I say about the garden gate")
+	if r.code != 0 || strings.Contains(r.stdout, "5150") || !strings.Contains(r.stdout, "withheld by the llmos guard: judge") {
+		t.Errorf("recall with the judge: %+v", r)
+	}
+	if asked.Load() == 0 {
+		t.Error("the judge was never asked")
+	}
+	if r = llmos(t, vars, "", "audit", "tail", "-n", "50", "--json"); !strings.Contains(r.stdout, `"kind":"verdict"`) || !strings.Contains(r.stdout, "judge") {
+		t.Errorf("audit: %s", r.stdout)
 	}
 }
