@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
-	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/config"
 	"github.com/llmos/llmos/security/audit"
 )
@@ -40,19 +37,7 @@ func (w *auditBuf) String() string {
 
 // auditCLI runs `llmos audit args...` in-process, as Main would.
 func auditCLI(ctx context.Context, vars map[string]string, stdout *auditBuf, args ...string) (code int, stderr string) {
-	var errb bytes.Buffer
-	a := &app{env: Env{Stdin: strings.NewReader(""), Stdout: stdout, Stderr: &errb, Getenv: func(k string) string { return vars[k] }}}
-	root := &cobra.Command{Use: "llmos", SilenceUsage: true, SilenceErrors: true}
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.auditCmd())
-	root.SetArgs(append([]string{"audit"}, args...))
-	root.SetOut(stdout)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		fmt.Fprintf(&errb, "llmos: %s\n", llmos.ErrorMessage(err))
-	}
-	return llmos.ExitCode(err), errb.String()
+	return mainIn(ctx, vars, "", stdout, append([]string{"audit"}, args...)...)
 }
 
 func auditRun(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {

@@ -1,45 +1,20 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/sandbox"
 )
 
-// execRun runs llmos exec or doctor in-process and returns the exit code
-// as Main would map it, with an exitError giving the program's own code.
+// execRun runs llmos exec or doctor in-process, as the binary would.
 func execRun(t *testing.T, home, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{env: Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
-		Getenv: func(k string) string { return map[string]string{"LLMOS_HOME": home}[k] }}}
-	root := &cobra.Command{Use: "llmos", SilenceUsage: true, SilenceErrors: true}
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "")
-	root.AddCommand(a.execCmd(), a.doctorCmd())
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	var x *exitError
-	switch {
-	case err == nil:
-	case errors.As(err, &x):
-		code = x.code
-	default:
-		code = llmos.ExitCode(err)
-		errb.WriteString("llmos: " + llmos.ErrorMessage(err) + "\n")
-	}
-	return code, out.String(), errb.String()
+	return mainRun(map[string]string{"LLMOS_HOME": home}, stdin, args...)
 }
 
 func needSandbox(t *testing.T) {

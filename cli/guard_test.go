@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,29 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/llmos/llmos"
 )
 
-// guardCLI runs `llmos guard args...` in-process with stdin, on a root
-// holding only the guard command, as Main would once it is registered.
+// guardCLI runs `llmos guard args...` in-process with stdin.
 func guardCLI(t *testing.T, vars map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{env: Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }}}
-	root := &cobra.Command{Use: "llmos", SilenceUsage: true, SilenceErrors: true}
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.guardCmd())
-	root.SetArgs(append([]string{"guard"}, args...))
-	root.SetIn(a.env.Stdin)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		fmt.Fprintf(&errb, "llmos: %s\n", llmos.ErrorMessage(err))
-	}
-	return llmos.ExitCode(err), out.String(), errb.String()
+	return mainRun(vars, stdin, append([]string{"guard"}, args...)...)
 }
 
 type guardVerdict struct {

@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,29 +12,14 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/spf13/cobra"
-
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/redteam"
 )
 
-// scanCLI runs `llmos scan args...` in-process on a root holding only the
-// scan command, as Main would run it once it is registered.
+// scanCLI runs `llmos scan args...` in-process.
 func scanCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{env: Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }}}
-	root := &cobra.Command{Use: "llmos", SilenceUsage: true, SilenceErrors: true}
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
-	root.AddCommand(a.scanCmd())
-	root.SetArgs(append([]string{"scan"}, args...))
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		fmt.Fprintf(&errb, "llmos: %s\n", llmos.ErrorMessage(err))
-	}
-	return llmos.ExitCode(err), out.String(), errb.String()
+	return mainRun(vars, "", append([]string{"scan"}, args...)...)
 }
 
 type scanJSON struct {

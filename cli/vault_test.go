@@ -2,17 +2,13 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
 
 	"github.com/llmos/llmos"
 	"github.com/llmos/llmos/security/vault"
@@ -22,27 +18,10 @@ const vaultTestKey = "4c4c4d4f532074657374206b6579206f6620746865207661756c742074
 
 func init() { vaultOptions = []vault.Option{vault.WithArgon2(1, 64, 1)} }
 
-// vaultRun runs llmos vault ARGS in-process with the variables in vars and
-// returns the exit code as Main would map it.
+// vaultRun runs llmos vault ARGS in-process with the variables in vars.
 func vaultRun(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{env: Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return vars[k] }}}
-	root := &cobra.Command{Use: "llmos", SilenceUsage: true, SilenceErrors: true}
-	root.PersistentFlags().BoolVar(&a.json, "json", false, "")
-	root.AddCommand(a.vaultCmd())
-	root.SetArgs(append([]string{"vault"}, args...))
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		var e *llmos.Error
-		if !errors.As(err, &e) {
-			err = llmos.Errorf(llmos.CodeInvalid, "%s", err)
-		}
-		code = llmos.ExitCode(err)
-		errb.WriteString("llmos: " + llmos.ErrorMessage(err) + "\n")
-	}
-	return code, out.String(), errb.String()
+	return mainRun(vars, "", append([]string{"vault"}, args...)...)
 }
 
 // vaultHome returns variables with a fresh home and the test key, and a
