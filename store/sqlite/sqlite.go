@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // opts.Cipher it seals everything it writes, and first converts the values a
 // plaintext store left in the file (see the package doc).
 func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
+	// A new file is the user's alone (SQLite would create it 0644), and its
+	// WAL and shared-memory files take its mode.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+		f.Close()
+	}
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
 	if opts.Cipher != nil {
